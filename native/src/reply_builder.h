@@ -1,0 +1,108 @@
+// ReplyBuilder: RESP2/RESP3 bytes in, JavaScript values out, over the hiredis reader.
+//
+// hiredis calls our create* callbacks as it parses. They do not create JS values (a reply may
+// span several reads, and JS handles do not outlive one call); they append compact nodes in
+// pre-order to an arena that lives across reads:
+//
+//   *2\r\n$1\r\na\r\n%1\r\n+k\r\n:1\r\n   ->   nodes: [ARRAY 2][STRING "a"][MAP 2][STATUS "k"][INT 1]
+//                                             bytes: "a" "k"
+//
+// When hiredis reports a complete reply, one pass over the nodes builds the JS value, then the
+// arena is cleared. One Feed() call returns every complete reply of the chunk in one JS array,
+// so a read costs one native-to-JS crossing however many replies it carries.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "read.h"
+}
+
+namespace cyredis {
+
+// Limits: see runtime/protocol/limits.ts for the defaults and the reasons behind them.
+struct ReaderLimits {
+  uint32_t maxDepth;          // deepest aggregate nesting accepted (root aggregate = 1)
+  uint64_t maxBulkLength;     // longest bulk/verbatim string or blob error, in bytes
+  uint64_t maxBufferedBytes;  // most bytes held for one incomplete reply
+  uint64_t maxAggregateLength;// most elements one aggregate may declare
+};
+
+struct ReaderOptions {
+  bool returnBuffers;  // bulk and verbatim strings as Buffer instead of string
+  bool mapAsMap;       // RESP3 maps as Map instead of null-prototype-safe plain objects
+  bool attributes;     // wrap values that carry RESP3 attributes in AttributedReply
+  ReaderLimits limits;
+};
+
+// JS constructors and helpers the builder needs, owned by the addon instance of one env.
+struct JsClasses {
+  napi_ref replyError;      // class ReplyError(message)
+  napi_ref pushMessage;     // class PushMessage(data)
+  napi_ref attributed;      // class AttributedReply(attributes, value)
+  napi_ref protocolError;   // class ProtocolError(message)
+  napi_ref mapCtor;         // globalThis.Map
+  napi_ref mapSet;          // Map.prototype.set
+};
+
+class ReplyBuilder {
+ public:
+  explicit ReplyBuilder(const ReaderOptions& options);
+  ~ReplyBuilder();
+  ReplyBuilder(const ReplyBuilder&) = delete;
+  ReplyBuilder& operator=(const ReplyBuilder&) = delete;
+
+  // Parses `len` bytes; appends every complete reply to the JS array `out` from index *count.
+  // Returns false on a protocol error: error() then holds the message and stays set (sticky).
+  // Returns false with an empty error() if a JS call failed (an exception is pending).
+  bool Feed(napi_env env, const JsClasses& js, const char* data, size_t len, napi_value out,
+            uint32_t* count);
+  const std::string& error() const { return error_; }
+  bool failed() const { return !error_.empty(); }
+  // Forgets buffered bytes, a partial reply and a sticky error.
+  void Reset();
+  // Creates a JS ProtocolError carrying error().
+  napi_value MakeProtocolError(napi_env env, const JsClasses& js) const;
+
+ private:
+  struct Node {
+    uint8_t type;   // REDIS_REPLY_* (REDIS_REPLY_BULK_ERROR from our hiredis patch)
+    uint64_t len;   // aggregates: declared elements (maps: 2 x pairs); strings: byte length
+    union {
+      int64_t integer;  // REDIS_REPLY_INTEGER and REDIS_REPLY_BOOL (0/1)
+      double dbl;       // REDIS_REPLY_DOUBLE
+      uint64_t offset;  // string types: start of the bytes in bytes_
+    } v;
+  };
+
+  static void* OnString(const redisReadTask* task, char* str, size_t len);
+  static void* OnArray(const redisReadTask* task, size_t elements);
+  static void* OnInteger(const redisReadTask* task, long long value);
+  static void* OnDouble(const redisReadTask* task, double value, char* str, size_t len);
+  static void* OnNil(const redisReadTask* task);
+  static void* OnBool(const redisReadTask* task, int value);
+  static void OnFree(void* obj);
+  static const redisReplyObjectFunctions kFunctions;
+
+  void* Push(const Node& node);
+  void* Refuse(std::string message);
+  void CheckPendingBulk();
+  napi_value Convert(napi_env env, const JsClasses& js, size_t* i);
+  napi_value ConvertMap(napi_env env, const JsClasses& js, const Node& node, size_t* i);
+  napi_value StringValue(napi_env env, const Node& node, bool asBuffer);
+
+  ReaderOptions options_;
+  redisReader* reader_;
+  std::vector<Node> nodes_;  // pre-order nodes of the reply being read
+  std::string bytes_;        // string payloads of nodes_
+  std::string error_;        // sticky protocol error; empty while healthy
+  std::string refusal_;      // why a callback refused (limit), reported instead of hiredis OOM
+  uint64_t fed_ = 0;         // bytes fed since the last Reset()
+  uint64_t replyEnd_ = 0;    // value of fed_ at the end of the last complete reply
+};
+
+}  // namespace cyredis

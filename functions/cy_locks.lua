@@ -17,7 +17,7 @@
     -4  not found                         (cy_queue ack, nack, extend, requeue_dead;
                                           cy_sema countdown, latch_status; cy_streamq nack;
                                           job_queue.lua complete, fail)
-    -5  queue message already exists      (cy_queue enqueue; cy_streamq enqueue — dedup)
+    -5  queue message already exists      (cy_queue enqueue; cy_streamq enqueue: dedup)
     -6  quarantined / dead-lettered       (cy_queue nack; job_queue.lua fail)
     -7  CAS mismatch                      (cy_atomic cas)
     -8  cap reached                       (cy_atomic incr_with_ttl)

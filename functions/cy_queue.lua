@@ -185,15 +185,20 @@ local function pull(keys, args)
   if max > MAX_PULL then return bad('max_messages', 'must be at most 1000') end
   max_attempts, err = pos_int(args[3], 'max_attempts'); if err then return err end
 
-  local now = now_ms()
+  -- One TIME read gives both the clock and the receipt stamp '<sec><usec>-'.
+  local t = rcall('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local stamp = t[1] .. string.format('%06d', tonumber(t[2])) .. '-'
   -- 1. Delayed messages that are due become ready.
-  for _, id in ipairs(rcall('ZRANGEBYSCORE', keys[DELAYED], '-inf', now, 'LIMIT', 0, MOVE_BATCH)) do
+  local due = rcall('ZRANGEBYSCORE', keys[DELAYED], '-inf', now, 'LIMIT', 0, MOVE_BATCH)
+  for _, id in ipairs(due) do
     rcall('ZREM', keys[DELAYED], id)
     to_ready(keys, id)
   end
   -- 2. Deliveries whose visibility ended come back (their receipt dies), or die when no
   --    attempt is left.
-  for _, id in ipairs(rcall('ZRANGEBYSCORE', keys[INFLIGHT], '-inf', now, 'LIMIT', 0, MOVE_BATCH)) do
+  local expired = rcall('ZRANGEBYSCORE', keys[INFLIGHT], '-inf', now, 'LIMIT', 0, MOVE_BATCH)
+  for _, id in ipairs(expired) do
     rcall('ZREM', keys[INFLIGHT], id)
     if attempts_of(keys, id) >= max_attempts then
       to_dead(keys, id, now)
@@ -203,8 +208,6 @@ local function pull(keys, args)
     end
   end
   -- 3. Pop by priority; skip (dead-letter) messages with no attempt left.
-  local t = rcall('TIME')
-  local stamp = t[1] .. string.format('%06d', tonumber(t[2])) .. '-'
   local reply, delivered = {}, 0
   while delivered < max do
     local ids = rcall('ZRANGE', keys[READY], 0, max - delivered - 1)

@@ -118,6 +118,8 @@ local function token_bucket(keys, args)
   return {1, math.floor(tokens), 0}
 end
 
+local ZADD_CHUNK = 1000 -- members per ZADD call
+
 local function sliding_window(keys, args)
   local limit, window, cost, err
   limit, err = pos_int(args[1], 'limit'); if err then return err end
@@ -138,12 +140,16 @@ local function sliding_window(keys, args)
   end
   rcall('ZREMRANGEBYSCORE', keys[1], '-inf', floor)
   local last = rcall('INCRBY', keys[2], cost)
-  local members = {}
-  for i = cost - 1, 0, -1 do
-    members[#members + 1] = now
-    members[#members + 1] = now .. '-' .. (last - i)
+  -- One member per unit. ZADD takes them in slices: unpack() fails beyond about 8000 values
+  -- (Lua's LUAI_MAXCSTACK).
+  for from = last - cost + 1, last, ZADD_CHUNK do
+    local batch = {}
+    for seq = from, math.min(from + ZADD_CHUNK - 1, last) do
+      batch[#batch + 1] = now
+      batch[#batch + 1] = now .. '-' .. seq
+    end
+    rcall('ZADD', keys[1], unpack(batch))
   end
-  rcall('ZADD', keys[1], unpack(members))
   rcall('PEXPIRE', keys[1], window)
   rcall('PEXPIRE', keys[2], window)
   return {1, limit - used - cost, 0}

@@ -95,21 +95,29 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- unpack() fails beyond about 8000 values (Lua's LUAI_MAXCSTACK), so holder lists are sent
+-- in slices of CHUNK.
+local CHUNK = 1000
+
+local function slice(list, i)
+  return unpack(list, i, math.min(i + CHUNK - 1, #list))
+end
+
 -- Drop holders whose lease has ended (score <= now) from both keys.
 local function purge(zset, hash, now)
   local expired = rcall('ZRANGEBYSCORE', zset, '-inf', now)
-  if #expired > 0 then
-    rcall('ZREMRANGEBYSCORE', zset, '-inf', now)
-    rcall('HDEL', hash, unpack(expired))
-  end
+  if #expired == 0 then return end
+  rcall('ZREMRANGEBYSCORE', zset, '-inf', now)
+  for i = 1, #expired, CHUNK do rcall('HDEL', hash, slice(expired, i)) end
 end
 
 -- Sum of permits of the given holders (all live ones after a purge).
 local function in_use(hash, holders)
-  if #holders == 0 then return 0 end
   local total = 0
-  for _, v in ipairs(rcall('HMGET', hash, unpack(holders))) do
-    total = total + (tonumber(v) or 0)
+  for i = 1, #holders, CHUNK do
+    for _, v in ipairs(rcall('HMGET', hash, slice(holders, i))) do
+      total = total + (tonumber(v) or 0)
+    end
   end
   return total
 end

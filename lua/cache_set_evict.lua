@@ -1,0 +1,58 @@
+-- version: 1
+--[[ cache_set_evict.lua: ScriptHelper.cacheSetWithEviction (EVAL script).
+  Set a cache entry and keep the cache at most max_size entries, evicting the least recently
+  used ones (the index is shared with cache_get_lru.lua, which touches it on hits).
+  KEYS[1] cache key   STRING value, PX ttl
+  KEYS[2] LRU index   ZSET cache key -> last access ms (server TIME)
+  KEYS[3] stats key   HASH {sets, evictions} (optional: omit to skip statistics)
+  ARGV[1] value   ARGV[2] ttl_ms (positive integer; the facade turns ttl_seconds into ms)
+  ARGV[3] max_size (positive integer)
+  Returns the number of entries evicted by this call
+  Evicted entries are DELeted by the names found in the index, which are not in KEYS: all
+  cache keys must share the index's hash tag (one slot) in a cluster. Index entries of keys
+  that expired meanwhile count towards max_size until they are evicted (a no-op DEL) or a
+  cache_get_lru miss removes them.
+  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
+local rcall = redis.call
+
+local function bad(field, problem)
+  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
+end
+
+-- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
+local function pos(s)
+  local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
+  if n and n >= 1 then return n end
+  return nil
+end
+
+if type(ARGV[1]) ~= 'string' then return bad('value', 'must be given') end
+local ttl, max_size = pos(ARGV[2]), pos(ARGV[3])
+if not ttl then return bad('ttl_ms', 'must be a positive integer') end
+if not max_size then return bad('max_size', 'must be a positive integer') end
+
+local t = rcall('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+rcall('SET', KEYS[1], ARGV[1], 'PX', ttl)
+rcall('ZADD', KEYS[2], now, KEYS[1])
+
+-- Evict the oldest entries, never the one just written (it may tie with others on the ms),
+-- in slices: unpack() fails beyond about 8000 values.
+local over = rcall('ZCARD', KEYS[2]) - max_size
+local evicted = 0
+while over > 0 do
+  local batch = math.min(over, 1000)
+  local victims = {}
+  for _, key in ipairs(rcall('ZRANGE', KEYS[2], 0, batch)) do
+    if key ~= KEYS[1] and #victims < batch then victims[#victims + 1] = key end
+  end
+  rcall('ZREM', KEYS[2], unpack(victims))
+  rcall('DEL', unpack(victims))
+  evicted = evicted + #victims
+  over = over - #victims
+end
+if KEYS[3] then
+  rcall('HINCRBY', KEYS[3], 'sets', 1)
+  if evicted > 0 then rcall('HINCRBY', KEYS[3], 'evictions', evicted) end
+end
+return evicted

@@ -1,0 +1,49 @@
+-- version: 1
+--[[ distributed_lock.lua: single-instance lock step of Redlock (EVAL script).
+  Redlock runs this on N independent primaries and holds the lock when a majority answered 1
+  within the validity time; one instance alone is a plain lease.
+  KEYS[1] lock key   STRING owner, PEXPIRE = lease
+  ARGV[1] op: 'acquire' | 'release' | 'extend'
+  ARGV[2] owner (non-empty)
+  ARGV[3] ttl_ms (positive integer; acquire and extend only)
+  Returns acquire: 1 acquired (or already ours: lease reset to ttl_ms), 0 held by another owner
+          release: 1 released, -1 not held or held by another owner
+          extend:  1 lease reset to ttl_ms, -1 not held or held by another owner
+  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
+local rcall = redis.call
+
+local function bad(field, problem)
+  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
+end
+
+-- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
+local function pos(s)
+  local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
+  if n and n >= 1 then return n end
+  return nil
+end
+
+local op, owner = ARGV[1], ARGV[2]
+if op ~= 'acquire' and op ~= 'release' and op ~= 'extend' then
+  return bad('op', "must be 'acquire', 'release' or 'extend'")
+end
+if type(owner) ~= 'string' or owner == '' then return bad('owner', 'must be a non-empty string') end
+local ttl
+if op ~= 'release' then
+  ttl = pos(ARGV[3])
+  if not ttl then return bad('ttl_ms', 'must be a positive integer') end
+end
+
+if op == 'acquire' then
+  if rcall('SET', KEYS[1], owner, 'NX', 'PX', ttl) then return 1 end
+  if rcall('GET', KEYS[1]) ~= owner then return 0 end
+  rcall('PEXPIRE', KEYS[1], ttl)
+  return 1
+end
+if rcall('GET', KEYS[1]) ~= owner then return -1 end
+if op == 'release' then
+  rcall('DEL', KEYS[1])
+else
+  rcall('PEXPIRE', KEYS[1], ttl)
+end
+return 1

@@ -1,0 +1,87 @@
+-- version: 1
+--[[ job_queue.lua: FIFO job queue with retries (EVAL script).
+  KEYS[1] pending     LIST job ids, popped from the head, pushed at the tail
+  KEYS[2] processing  ZSET job id -> ms it was popped (find stuck jobs with ZRANGEBYSCORE)
+  KEYS[3] jobs        HASH job id -> payload (kept while the job is pending, processing or
+                      failed)
+  KEYS[4] attempts    HASH job id -> failures so far
+  KEYS[5] failed      LIST job ids whose retries are used up, newest first
+  KEYS[6] seq         STRING job id counter
+  (all six keys share one hash tag)
+  ARGV[1] op: 'push' | 'pop' | 'complete' | 'fail'
+    push      ARGV[2] payload                  Returns the new job id (integer)
+    pop       ARGV[2] count (1..1000; '' = 1)  Returns flat {id, payload, failures, ...}
+    complete  ARGV[2] id                       Returns 1 done (job forgotten), -4 not processing
+    fail      ARGV[2] id   ARGV[3] max_retries (integer >= 0)
+              Returns 1 back at the tail of pending (failures + 1 <= max_retries),
+                      -6 moved to the failed list (retries used up), -4 not processing
+  A job therefore runs at most 1 + max_retries times.
+  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
+local rcall = redis.call
+
+local function bad(field, problem)
+  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
+end
+
+-- Plain decimal integer >= 0 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
+local function nonneg(s)
+  if type(s) ~= 'string' or #s > 17 or not s:match('^%d+$') then return nil end
+  return tonumber(s)
+end
+
+local PENDING, PROCESSING, JOBS, ATTEMPTS, FAILED, SEQ = 1, 2, 3, 4, 5, 6
+local MAX_POP = 1000 -- one pop must stay a short script
+local op, arg = ARGV[1], ARGV[2]
+
+if op == 'push' then
+  if type(arg) ~= 'string' then return bad('payload', 'must be given') end
+  local id = rcall('INCR', KEYS[SEQ])
+  rcall('HSET', KEYS[JOBS], id, arg)
+  rcall('RPUSH', KEYS[PENDING], id)
+  return id
+end
+
+if op == 'pop' then
+  local count = 1
+  if arg ~= nil and arg ~= '' then
+    count = nonneg(arg)
+    if not count or count < 1 or count > MAX_POP then
+      return bad('count', 'must be an integer from 1 to 1000')
+    end
+  end
+  local t = rcall('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local reply = {}
+  for _ = 1, count do
+    local id = rcall('LPOP', KEYS[PENDING])
+    if not id then break end
+    rcall('ZADD', KEYS[PROCESSING], now, id)
+    reply[#reply + 1] = id
+    reply[#reply + 1] = rcall('HGET', KEYS[JOBS], id) or ''
+    reply[#reply + 1] = tonumber(rcall('HGET', KEYS[ATTEMPTS], id)) or 0
+  end
+  return reply
+end
+
+if op ~= 'complete' and op ~= 'fail' then
+  return bad('op', "must be 'push', 'pop', 'complete' or 'fail'")
+end
+if type(arg) ~= 'string' or arg == '' then return bad('id', 'must be a non-empty string') end
+local max_retries
+if op == 'fail' then
+  max_retries = nonneg(ARGV[3])
+  if not max_retries then return bad('max_retries', 'must be a non-negative integer') end
+end
+
+if rcall('ZREM', KEYS[PROCESSING], arg) == 0 then return -4 end
+if op == 'complete' then
+  rcall('HDEL', KEYS[JOBS], arg)
+  rcall('HDEL', KEYS[ATTEMPTS], arg)
+  return 1
+end
+if rcall('HINCRBY', KEYS[ATTEMPTS], arg, 1) <= max_retries then
+  rcall('RPUSH', KEYS[PENDING], arg)
+  return 1
+end
+rcall('LPUSH', KEYS[FAILED], arg)
+return -6

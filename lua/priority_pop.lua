@@ -1,0 +1,25 @@
+-- version: 1
+--[[ priority_pop.lua: ScriptHelper.popPriorityQueue (EVAL script).
+  KEYS[1] queue key   ZSET item -> priority (see priority_push.lua)
+  ARGV[1] count (integer 1..1000; '' or absent = 1)
+  Returns the popped items, lowest priority first (empty when the queue is empty)
+  Errors: 'ERR_CY_ARG <field> <problem>' (functions/error-codes.md). ]]
+local rcall = redis.call
+
+local function bad(field, problem)
+  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
+end
+
+local count = 1
+if ARGV[1] ~= nil and ARGV[1] ~= '' then
+  -- Plain decimal integer (tonumber alone accepts '0x10', '1e3', ' 5', 'inf').
+  count = #ARGV[1] <= 4 and ARGV[1]:match('^%d+$') and tonumber(ARGV[1])
+  if not count or count < 1 or count > 1000 then
+    return bad('count', 'must be an integer from 1 to 1000')
+  end
+end
+
+local popped = rcall('ZPOPMIN', KEYS[1], count) -- flat {item, score, item, score, ...}
+local items = {}
+for i = 1, #popped, 2 do items[#items + 1] = popped[i] end
+return items

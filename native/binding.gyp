@@ -6,6 +6,7 @@
       'target_name': 'cyredis',
       'sources': [
         'src/addon.cc',
+        'src/connection.cc',
         'src/reader.cc',
         'src/reply_builder.cc',
       ],

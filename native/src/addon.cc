@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "connection.h"
 #include "reader.h"
 
 extern "C" {
@@ -37,6 +38,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
                                                            std::to_string(HIREDIS_MINOR) + "." +
                                                            std::to_string(HIREDIS_PATCH))),
                   InstanceValue("NativeReader", reader.Value()),
+                  InstanceValue("NativeConnection", Connection::Define(env)),
               });
 }
 

@@ -134,26 +134,34 @@ void* ReplyBuilder::OnNil(const redisReadTask* task) {
 }
 
 void* ReplyBuilder::OnBool(const redisReadTask* task, int value) {
+  auto* self = static_cast<ReplyBuilder*>(task->privdata);
+  // hiredis validates the byte with strchr("tTfF", p[0]), which also matches the string's
+  // terminator, so it reads "#\0\r\n" as false. Refuse that: readLine has just consumed
+  // the byte and its CRLF, so the byte is the third one back.
+  if (self->reader_->buf[self->reader_->pos - 3] == '\0') return self->Refuse("Bad bool value");
   Node node{};
   node.type = REDIS_REPLY_BOOL;
   node.v.integer = value ? 1 : 0;
-  return static_cast<ReplyBuilder*>(task->privdata)->Push(node);
+  return self->Push(node);
 }
 
 void ReplyBuilder::OnFree(void*) {}  // nodes live in the arena, cleared per reply
 
 // Enforces maxBulkLength as soon as a bulk header is readable, before its payload is
-// buffered: a `$4000000000` header must not make us hold gigabytes first.
+// buffered: a `$4000000000` header must not make us hold gigabytes first. "Readable" means
+// its CRLF arrived, as for hiredis (and the TS reader), so both fail at the same feed().
 void ReplyBuilder::CheckPendingBulk() {
   if (reader_->ridx < 0) return;
   const redisReadTask* task = reader_->task[reader_->ridx];
   if (!IsBulkType(task->type)) return;
   const char* p = reader_->buf + reader_->pos;
   size_t avail = reader_->len - reader_->pos;
-  const void* cr = memchr(p, '\r', avail);
-  if (cr == nullptr) return;
+  // hiredis stopped here with the header unparsed or parsed and valid (else it would have
+  // failed), so the header is complete exactly when its first '\r' is followed by '\n'.
+  const char* cr = static_cast<const char*>(memchr(p, '\r', avail));
+  if (cr == nullptr || cr + 1 == p + avail || cr[1] != '\n') return;
   long long len;
-  if (ParseLength(p, static_cast<const char*>(cr) - p, &len) &&
+  if (ParseLength(p, cr - p, &len) &&
       len > static_cast<long long>(options_.limits.maxBulkLength)) {
     error_ = "Bulk string length exceeds maxBulkLength (" +
              std::to_string(options_.limits.maxBulkLength) + ")";

@@ -5,8 +5,8 @@
  * same feed() call. The differential fuzz in test/protocol holds the two together.
  *
  * Parsing is resumable: aggregates under construction live on an explicit stack, so a reply
- * split over many chunks is never re-parsed, and a long bulk waits in a chunk list until its
- * last byte arrives (one concat, not one per chunk).
+ * split over many chunks is never re-parsed, and a long bulk is collected in one growing
+ * store, then parsed once its last byte arrived.
  */
 import { ProtocolError, ReplyError } from '../errors.js';
 import { AttributedReply, PushMessage } from './types.js';
@@ -72,22 +72,33 @@ function parseCount(s: string): number | bigint | null {
 }
 
 const HEX_FLOAT = /^[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?$/;
+const HEX_PARTS = /^([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)(?:[pP]([+-]?[0-9]+))?$/;
 const DEC_FLOAT = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 
+/** A hex float as glibc's strtod() reads it: exact digits, rounded once to the nearest double
+ *  (ties to even), subnormals included. Infinity when it overflows (the caller rejects that). */
 function parseHexFloat(s: string): number {
-  const negative = s[0] === '-';
-  const body = s.replace(/^[+-]?0[xX]/, '');
-  const [mant = '', exp = '0'] = body.split(/[pP]/);
-  const [int = '', frac = ''] = mant.split('.');
-  let value = 0;
-  for (const c of int) value = value * 16 + parseInt(c, 16);
-  let scale = 1 / 16;
-  for (const c of frac) {
-    value += parseInt(c, 16) * scale;
-    scale /= 16;
+  const [, sign, int = '', frac = '', exp = '0'] = HEX_PARTS.exec(s)!;
+  const digits = (int + frac).replace(/^0+/, '');
+  const zero = sign === '-' ? -0 : 0;
+  if (digits === '') return zero;
+  let mant = BigInt(`0x${digits}`);
+  let shift = Number(exp) - 4 * frac.length; // value = mant * 2^shift
+  const bits = mant.toString(2).length;
+  const top = bits - 1 + shift; // value is in [2^top, 2^(top + 1))
+  if (top > 1023) return sign === '-' ? -Infinity : Infinity;
+  const keep = top < -1022 ? 53 - (-1022 - top) : 53; // subnormals keep fewer bits
+  if (keep < 0) return zero; // below half the smallest subnormal
+  const drop = bits - keep;
+  if (drop > 0) {
+    const rest = mant & ((1n << BigInt(drop)) - 1n);
+    const half = 1n << BigInt(drop - 1);
+    mant >>= BigInt(drop);
+    if (rest > half || (rest === half && (mant & 1n) === 1n)) mant += 1n;
+    shift += drop;
   }
-  value *= 2 ** Number(exp);
-  return negative ? -value : value;
+  const value = Number(mant) * 2 ** shift; // exact: mant has at most 54 bits
+  return sign === '-' ? -value : value;
 }
 
 /** hiredis's double rules: inf/-inf/nan/-nan (any case), else all of the line must be a finite
@@ -113,17 +124,26 @@ function bignum(s: string): bigint {
   return negative ? -v : v;
 }
 
+const EMPTY = Buffer.alloc(0);
+/** A pending bulk up to this size gets all its room at once; a larger one grows by doubling,
+ *  so a header alone never makes us allocate more than twice what actually arrived. */
+const EAGER_RESERVE = 1024 * 1024;
+/** An empty store larger than this is released (hiredis frees an idle buffer over 16 KiB). */
+const KEEP_STORE = 64 * 1024;
+
 export class TsReader implements ReaderImpl {
   readonly #o: ResolvedReaderOptions;
-  #buf: Buffer = Buffer.alloc(0);
+  // Bytes not yet parsed stay in #store[0, #held): the caller's chunk is parsed in place and
+  // never referenced after feed() returns (a socket may reuse its read buffer).
+  #store: Buffer = EMPTY;
+  #held = 0;
+  #need = 0; // bytes from #store[0] that the pending bulk needs before parsing resumes
+  #buf: Buffer = EMPTY; // what #parse reads: the caller's chunk or a view of #store
   #pos = 0;
-  #waiting: Buffer[] = []; // chunks held while a bulk is incomplete
-  #waitingLen = 0;
-  #need = 0; // total bytes from #pos that the incomplete bulk needs
   #stack: Frame[] = [];
   #rootAttrs: RespValue[] | null = null;
-  #fed = 0;
-  #replyEnd = 0;
+  #fed = 0; // bytes fed since the last reset()
+  #replyEnd = 0; // value of #fed at the end of the last complete reply
   #error: ProtocolError | null = null;
 
   constructor(options: ResolvedReaderOptions) {
@@ -131,10 +151,8 @@ export class TsReader implements ReaderImpl {
   }
 
   reset(): void {
-    this.#buf = Buffer.alloc(0);
-    this.#pos = 0;
-    this.#waiting = [];
-    this.#waitingLen = this.#need = 0;
+    this.#store = this.#buf = EMPTY;
+    this.#held = this.#need = this.#pos = 0;
     this.#stack = [];
     this.#rootAttrs = null;
     this.#fed = this.#replyEnd = 0;
@@ -143,6 +161,9 @@ export class TsReader implements ReaderImpl {
 
   feed(chunk: Uint8Array): RespValue[] {
     if (this.#error) throw this.#error;
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError('chunk must be a Buffer or Uint8Array'); // as the native reader says
+    }
     if (chunk.length === 0) return [];
     const bytes = Buffer.isBuffer(chunk)
       ? chunk
@@ -150,24 +171,19 @@ export class TsReader implements ReaderImpl {
     this.#fed += bytes.length;
     const out: RespValue[] = [];
     try {
-      if (this.#need > 0) {
-        this.#waiting.push(bytes);
-        this.#waitingLen += bytes.length;
-        if (this.#waitingLen - this.#pos < this.#need) {
+      if (this.#held === 0) {
+        this.#buf = bytes;
+      } else {
+        this.#append(bytes);
+        if (this.#held < this.#need) {
           this.#checkBuffered();
           return out;
         }
-        this.#buf = Buffer.concat(this.#waiting, this.#waitingLen);
-        this.#waiting = [];
-        this.#need = 0;
-      } else if (this.#pos < this.#buf.length) {
-        this.#buf = Buffer.concat([this.#buf.subarray(this.#pos), bytes]);
-        this.#pos = 0;
-      } else {
-        this.#buf = bytes;
-        this.#pos = 0;
+        this.#buf = this.#store.subarray(0, this.#held);
       }
+      this.#need = this.#pos = 0;
       this.#parse(out);
+      this.#keepRest();
       this.#checkBuffered();
     } catch (err) {
       if (err instanceof ProtocolError) this.#fail(err);
@@ -176,12 +192,47 @@ export class TsReader implements ReaderImpl {
     return out;
   }
 
+  /** Moves what #parse left unparsed to the front of #store. */
+  #keepRest(): void {
+    const rest = this.#buf.length - this.#pos;
+    if (rest === 0) {
+      this.#held = 0;
+      if (this.#store.length > KEEP_STORE) this.#store = EMPTY;
+    } else if (
+      this.#buf.buffer === this.#store.buffer &&
+      this.#buf.byteOffset === this.#store.byteOffset
+    ) {
+      this.#store.copyWithin(0, this.#pos, this.#buf.length);
+      this.#held = rest;
+    } else {
+      this.#held = 0;
+      this.#append(this.#buf.subarray(this.#pos));
+    }
+    this.#buf = EMPTY;
+    this.#pos = 0;
+  }
+
+  #append(bytes: Buffer): void {
+    const n = this.#held + bytes.length;
+    if (n > this.#store.length) {
+      let size = Math.max(n, 2 * this.#store.length, 4096);
+      if (this.#need > n) {
+        size = this.#need <= EAGER_RESERVE ? this.#need : Math.min(size, this.#need);
+      }
+      const grown = Buffer.allocUnsafe(size);
+      this.#store.copy(grown, 0, 0, this.#held);
+      this.#store = grown;
+    }
+    bytes.copy(this.#store, this.#held);
+    this.#held = n;
+  }
+
   #fail(err: ProtocolError): void {
     this.#error = err;
-    this.#buf = Buffer.alloc(0);
-    this.#pos = 0;
-    this.#waiting = [];
+    this.#store = this.#buf = EMPTY;
+    this.#held = this.#need = this.#pos = 0;
     this.#stack = [];
+    this.#rootAttrs = null;
   }
 
   #checkBuffered(): void {
@@ -190,6 +241,10 @@ export class TsReader implements ReaderImpl {
         `Incomplete reply exceeds maxBufferedBytes (${this.#o.maxBufferedBytes})`,
       );
     }
+  }
+
+  #bulkTooLong(): ProtocolError {
+    return new ProtocolError(`Bulk string length exceeds maxBulkLength (${this.#o.maxBulkLength})`);
   }
 
   /** Index of the first "\r\n" at or after `from`, or -1. */
@@ -231,27 +286,25 @@ export class TsReader implements ReaderImpl {
             this.#pos = end + 2;
             break;
           }
-          if (len > this.#o.maxBulkLength) {
-            throw new ProtocolError(
-              `Bulk string length exceeds maxBulkLength (${this.#o.maxBulkLength})`,
-            );
-          }
+          const tooLong = len > this.#o.maxBulkLength;
           const n = Number(len);
           const dataEnd = end + 2 + n;
           if (dataEnd + 2 > buf.length) {
-            // Wait for the rest of the bulk without re-parsing: keep the bytes from this reply's
-            // item on, and concat once when all arrived.
+            // Refuse a bulk over the limit as soon as its header is readable, before its
+            // payload is held. Otherwise wait for all of it without re-parsing: the bytes from
+            // this item on are kept (#keepRest) and parsing resumes once #need of them arrived.
+            if (tooLong) throw this.#bulkTooLong();
             this.#need = dataEnd + 2 - start;
-            this.#waiting = [buf.subarray(start)];
-            this.#waitingLen = buf.length - start;
-            this.#pos = 0;
             return;
           }
+          // A bulk complete in hand is checked in hiredis's order: the verbatim prefix first,
+          // then the length (our createString callback refuses it).
           if (type === 0x3d && (n < 4 || buf[end + 2 + 3] !== 0x3a)) {
             throw new ProtocolError(
               'Verbatim string 4 bytes of content type are missing or incorrectly encoded.',
             );
           }
+          if (tooLong) throw this.#bulkTooLong();
           value = this.#bulkValue(type, type === 0x3d ? end + 6 : end + 2, dataEnd);
           this.#pos = dataEnd + 2; // like hiredis, the two bytes after the payload are skipped
           break;

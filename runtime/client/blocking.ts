@@ -1,0 +1,41 @@
+/**
+ * Blocking commands and how long they may block, so they can run on a dedicated connection
+ * (never stalling the auto-pipelined one) with their timeout extended by their block time.
+ * Returns null for a command that does not block (including XREAD without BLOCK).
+ */
+import type { CommandArg } from '../protocol/index.js';
+
+const SECONDS_LAST = new Set(['BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BZPOPMIN', 'BZPOPMAX']);
+const SECONDS_FIRST = new Set(['BLMPOP', 'BZMPOP']);
+
+function num(a: CommandArg | undefined): number {
+  const n = Number(typeof a === 'string' || typeof a === 'number' ? a : String(a));
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Block time in ms (0 = forever) when `args` is a blocking command, else null. */
+export function blockTimeMs(name: string, args: readonly CommandArg[]): number | null {
+  if (SECONDS_LAST.has(name)) return num(args[args.length - 1]) * 1000;
+  if (SECONDS_FIRST.has(name)) return num(args[1]) * 1000;
+  if (name === 'XREAD' || name === 'XREADGROUP') {
+    for (let i = 1; i < args.length - 1; i++) {
+      const a = args[i];
+      if (typeof a === 'string' && a.toUpperCase() === 'BLOCK') return num(args[i + 1]);
+      if (typeof a === 'string' && a.toUpperCase() === 'STREAMS') break;
+    }
+    return null;
+  }
+  if (name === 'WAIT') return num(args[2]);
+  if (name === 'WAITAOF') return num(args[3]);
+  return null;
+}
+
+/** Commands that are candidates for blockTimeMs (a fast first check on the hot path). */
+export const MAYBE_BLOCKING = new Set([
+  ...SECONDS_LAST,
+  ...SECONDS_FIRST,
+  'XREAD',
+  'XREADGROUP',
+  'WAIT',
+  'WAITAOF',
+]);

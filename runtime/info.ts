@@ -1,3 +1,5 @@
+import { transportKind } from './client/transport.js';
+import type { TransportKind } from './client/transport.js';
 import { native, nativeUnavailableReason } from './protocol/native.js';
 
 export interface RuntimeInfo {
@@ -7,6 +9,8 @@ export interface RuntimeInfo {
   hiredisVersion: string | null;
   /** Why the addon is not in use, or null. */
   nativeUnavailableReason: string | null;
+  /** The transport a TCP or unix-socket client uses in this thread (TLS always uses node-tls). */
+  transport: TransportKind;
   /** process.version */
   node: string;
 }
@@ -16,6 +20,7 @@ export function runtimeInfo(): RuntimeInfo {
     native: native !== null,
     hiredisVersion: native ? native.hiredisVersion : null,
     nativeUnavailableReason,
+    transport: transportKind({ transport: 'auto', tls: null }),
     node: process.version,
   };
 }

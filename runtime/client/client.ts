@@ -351,12 +351,24 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
   async #pubsubConnection(): Promise<Connection> {
     if (this.#closed) throw new ClosedError();
     await this.#main.connect();
-    if (this.#main.protocol === 3) return this.#main;
+    return this.#main.protocol === 3 ? this.#main : this.#subscriberConnection();
+  }
+
+  /** The RESP2 subscriber connection (created on first use). Never waits for the main one. */
+  async #subscriberConnection(): Promise<Connection> {
     if (!this.#subscriber) {
       const sub = new Connection(
         { ...this.options, protocol: 2 },
         {
-          handshake: (conn) => this.#pubsub.resubscribe(conn),
+          handshake: async (conn) => {
+            await this.#pubsub.resubscribe(conn);
+            // Tracking redirects to this connection's id, which changed: point it here again.
+            if (this.#tracking && this.#main.state === 'ready' && this.#main.protocol === 2) {
+              void this.#trackingOn(this.#main, this.#tracking, conn).catch((e: unknown) =>
+                this.emit('error', e as Error),
+              );
+            }
+          },
           push: (frame) => this.#onPush(frame),
         },
         true,
@@ -396,11 +408,11 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     await this._send(['CLIENT', 'TRACKING', 'OFF']);
   }
 
-  async #trackingOn(conn: Connection, o: TrackingOptions): Promise<void> {
+  async #trackingOn(conn: Connection, o: TrackingOptions, subscriber?: Connection): Promise<void> {
     const args: CommandArg[] = ['CLIENT', 'TRACKING', 'ON'];
     if (conn.protocol === 2) {
       // RESP2 has no push frames: invalidations go to a subscriber connection as messages.
-      const sub = await this.#pubsubConnection();
+      const sub = subscriber ?? (await this.#subscriberConnection());
       if (!this.#pubsub.subscriptions('channel').includes(INVALIDATE_CHANNEL)) {
         await this.#pubsub.subscribe('channel', [INVALIDATE_CHANNEL], (msg) => {
           this.emit('invalidate', invalidatedKeys(msg as RespValue));

@@ -244,6 +244,7 @@ export async function startRedis(
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
     child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
+    child.unref(); // a test process exits when its tests are done; the exit hook kills the server
     children.add(child);
     const c = child;
     c.once('exit', () => children.delete(c));

@@ -29,13 +29,19 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promi
 }
 
 /** Settles every promise within `ms` or fails: "nothing hangs". */
-function settleWithin<T>(promises: Promise<T>[], ms: number): Promise<PromiseSettledResult<T>[]> {
-  return Promise.race([
-    Promise.allSettled(promises),
-    sleep(ms).then(() => {
-      throw new Error(`some commands did not settle within ${ms} ms`);
-    }),
-  ]);
+async function settleWithin<T>(
+  promises: Promise<T>[],
+  ms: number,
+): Promise<PromiseSettledResult<T>[]> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`some commands did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 for (const protocol of [3, 2] as const) {

@@ -10,13 +10,15 @@ const fixture = new URL('./fixtures/worker-client.js', import.meta.url);
 function runWorker(data: object): {
   worker: Worker;
   done: Promise<{ transport: string; mismatches: number }>;
+  exited: Promise<unknown>;
 } {
   const worker = new Worker(fixture, { workerData: data });
+  const exited = new Promise((res) => worker.once('exit', res));
   const done = new Promise<{ transport: string; mismatches: number }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  return { worker, done };
+  return { worker, done, exited };
 }
 
 test('clients in several worker threads at once, each on its own connection', async () => {
@@ -29,7 +31,7 @@ test('clients in several worker threads at once, each on its own connection', as
     assert.is(r.transport, native ? 'native' : 'node-net');
     assert.is(r.mismatches, 0);
   }
-  await Promise.all(runs.map((r) => new Promise((res) => r.worker.once('exit', res))));
+  await Promise.all(runs.map((r) => r.exited));
 });
 
 test('worker threads terminated mid-flight, repeatedly: no crash, the main thread keeps working', async () => {

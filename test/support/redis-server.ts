@@ -205,6 +205,8 @@ export async function startRedis(
     '',
     '--appendonly',
     'no',
+    '--enable-debug-command',
+    'yes', // DEBUG SLEEP makes slow commands for timeout tests
     '--dir',
     dir,
     '--pidfile',
@@ -256,6 +258,7 @@ export async function startRedis(
     const c = child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
+      c.ref(); // keep the loop alive until the exit event arrives
       c.once('exit', () => resolve());
       c.kill('SIGKILL');
     });

@@ -1,4 +1,5 @@
-/** cyredis: the public entry. Everything not re-exported here is internal. */
+/** cyredis: the public entry. Everything not re-exported here (or from a subpath) is internal. */
 export * from './runtime/errors.js';
 export { runtimeInfo } from './runtime/info.js';
 export type { RuntimeInfo } from './runtime/info.js';
+export * from './runtime/client/index.js';

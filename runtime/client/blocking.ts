@@ -39,3 +39,22 @@ export const MAYBE_BLOCKING = new Set([
   'WAIT',
   'WAITAOF',
 ]);
+
+/**
+ * WAIT and WAITAOF count acknowledgements of the writes made on the connection they run on,
+ * so they must run on the connection that wrote (a dedicated one would report at once that
+ * its zero writes are replicated). They only get their timeout extended.
+ */
+export const SAME_CONNECTION = new Set(['WAIT', 'WAITAOF']);
+
+/** The timeout of a command that blocks for `blockMs` (0: forever), given the usual one. */
+export function blockingTimeout(
+  blockMs: number,
+  explicit: number | undefined,
+  base: number,
+): number {
+  // Blocking forever has no deadline unless the caller set one for this call.
+  if (blockMs === 0) return explicit ?? 0;
+  const t = explicit ?? base;
+  return t > 0 ? t + blockMs : 0;
+}

@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import type { CommandArg, RespValue } from '../protocol/index.js';
 import { textOf } from './commands/replies.js';
-import { MAYBE_BLOCKING, blockTimeMs } from './blocking.js';
+import { MAYBE_BLOCKING, SAME_CONNECTION, blockTimeMs, blockingTimeout } from './blocking.js';
 import { CommandFlags } from './command.js';
 import type { CallOptions, Transform } from './command.js';
 import { commands } from './commands/index.js';
@@ -135,8 +135,21 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     const name = args[0] as string;
     if (MAYBE_BLOCKING.has(name)) {
       const block = blockTimeMs(name, args);
-      if (block !== null) return this.#blocking(args, transform, options, block);
+      if (block !== null) {
+        if (!SAME_CONNECTION.has(name)) return this.#blocking(args, transform, options, block);
+        const timeoutMs = blockingTimeout(block, options?.timeoutMs, this.options.commandTimeoutMs);
+        return this.#sendMain(args, transform, { ...options, timeoutMs });
+      }
     }
+    return this.#sendMain(args, transform, options);
+  }
+
+  /** Sends on the auto-pipelined connection, whatever the command (pipelines and MULTI use it). */
+  #sendMain<T>(
+    args: CommandArg[],
+    transform: Transform<T> | undefined,
+    options: CallOptions | undefined,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (options === undefined) {
         this.#main.send(args, resolve as (v: unknown) => void, reject, transform);
@@ -148,9 +161,17 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
           transform,
           options.timeoutMs ?? this.options.commandTimeoutMs,
           options.signal,
+          CommandFlags.None,
+          0,
+          options.returnBuffers ?? false,
         );
       }
     });
+  }
+
+  /** @internal */
+  _reject<T = never>(error: Error): Promise<T> {
+    return Promise.reject(error);
   }
 
   /**
@@ -181,10 +202,7 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     options: CallOptions | undefined,
     blockMs: number,
   ): Promise<T> {
-    const explicit = options?.timeoutMs;
-    const base = explicit ?? this.options.commandTimeoutMs;
-    // Blocking forever has no deadline unless the caller set one for this call.
-    const timeoutMs = blockMs === 0 ? (explicit ?? 0) : base > 0 ? base + blockMs : 0;
+    const timeoutMs = blockingTimeout(blockMs, options?.timeoutMs, this.options.commandTimeoutMs);
     if (options?.signal?.aborted)
       throw new AbortError(`${String(args[0])} was aborted before it was sent`);
     const conn = await this.#pool.acquire();
@@ -221,7 +239,9 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
 
   // ---- pipelines and transactions ----
 
-  #mainSend: SendFn = (args, transform, options) => this._send(args, transform, options);
+  // Pipelines and MULTI queue everything on the auto-pipelined connection, blocking commands
+  // too: inside MULTI they do not block, and a pipeline keeps its order.
+  #mainSend: SendFn = (args, transform, options) => this.#sendMain(args, transform, options);
 
   /** Commands recorded, then sent in one write by exec(); results in order, errors as values. */
   pipeline(): PipelineWithCommands {
@@ -251,17 +271,7 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
       throw new InvalidArgumentError('maxAttempts', 'must be a positive integer');
     for (let attempt = 1; ; attempt++) {
       const conn = await this.#pool.acquire();
-      const send: SendFn = (args, transform, options) =>
-        new Promise((resolve, reject) =>
-          conn.send(
-            args,
-            resolve,
-            reject,
-            transform,
-            options?.timeoutMs ?? this.options.commandTimeoutMs,
-            options?.signal,
-          ),
-        );
+      const send = this.#dedicatedSend(conn);
       try {
         await send(['WATCH', ...keys]);
         const multi = await fn(new WatchContextImpl(send) as unknown as WatchContext);
@@ -289,6 +299,43 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
         if (!(err instanceof WatchError) || attempt >= maxAttempts) throw err;
       }
     }
+  }
+
+  /**
+   * Runs `fn` with the commands on a dedicated connection of its own, given back afterwards:
+   * for sequences other callers must not interleave with (writes then WAIT on exactly those
+   * writes, a loop of blocking reads, CLIENT commands about one connection).
+   */
+  async isolated<T>(fn: (conn: WatchContext) => Promise<T>): Promise<T> {
+    const conn = await this.#pool.acquire();
+    try {
+      const result = await fn(
+        new WatchContextImpl(this.#dedicatedSend(conn)) as unknown as WatchContext,
+      );
+      this.#pool.release(conn);
+      return result;
+    } catch (err) {
+      if (conn.state === 'ready' && err instanceof ReplyError) this.#pool.release(conn);
+      else this.#pool.destroy(conn);
+      throw err;
+    }
+  }
+
+  #dedicatedSend(conn: Connection): SendFn {
+    return (args, transform, options) =>
+      new Promise((resolve, reject) =>
+        conn.send(
+          args,
+          resolve,
+          reject,
+          transform,
+          options?.timeoutMs ?? this.options.commandTimeoutMs,
+          options?.signal,
+          CommandFlags.None,
+          0,
+          options?.returnBuffers ?? false,
+        ),
+      );
   }
 
   /** The seed's batch_operations: [['set', 'k', 'v'], ['mget', ['a', 'b']], ...] in one write. */
@@ -502,6 +549,9 @@ class WatchContextImpl implements Executor {
   }
   _send<T>(args: CommandArg[], transform?: Transform<T>, options?: CallOptions): Promise<T> {
     return this.#send(args, transform, options) as Promise<T>;
+  }
+  _reject<T>(error: Error): Promise<T> {
+    return Promise.reject(error);
   }
   call(name: string, ...args: CommandArg[]): Promise<unknown> {
     return this.#send([name.toUpperCase(), ...args]);

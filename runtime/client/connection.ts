@@ -156,6 +156,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     signal?: AbortSignal,
     flags: number = CommandFlags.None,
     expect = 0,
+    returnBuffers = false,
   ): void {
     let encoded: string | Buffer;
     try {
@@ -165,7 +166,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return;
     }
     const name = typeof args[0] === 'string' ? args[0] : String(args[0]);
-    const cmd = new Command(encoded, name, resolve, reject, transform, flags, false);
+    const cmd = new Command(encoded, name, resolve, reject, transform, flags, returnBuffers);
     cmd.expect = expect;
     if (signal?.aborted) {
       cmd.fail(new AbortError(`${name} was aborted before it was sent`, { cause: signal.reason }));

@@ -17,6 +17,8 @@ export interface Executor {
     transform?: Transform<T>,
     options?: CallOptions,
   ): Promise<T>;
+  /** @internal A command refused before sending (bad input): rejects, or fails a pipeline. */
+  _reject<T = never>(error: Error): Promise<T>;
 }
 
 /** Methods of a command family as the client exposes them (no `this` parameter). */

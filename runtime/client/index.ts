@@ -13,3 +13,4 @@ export type { MessageListener } from './pubsub.js';
 export { Pipeline, Multi } from './pipeline.js';
 export { Script } from './scripts.js';
 export type { TransportKind } from './transport.js';
+export type * from './commands/index.js';

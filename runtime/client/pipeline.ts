@@ -15,6 +15,7 @@ import type { Executor } from './executor.js';
 export interface Recorded {
   args: CommandArg[];
   transform: Transform | undefined;
+  options?: CallOptions | undefined;
 }
 
 /** Sends one command on the connection the pipeline belongs to. */
@@ -26,6 +27,8 @@ export type SendFn = (
 
 export class Pipeline implements Executor {
   protected readonly commands: Recorded[] = [];
+  /** The first command refused before sending (bad input): exec() rejects with it. */
+  #refused: Error | null = null;
   readonly #send: SendFn;
 
   constructor(send: SendFn) {
@@ -33,9 +36,24 @@ export class Pipeline implements Executor {
   }
 
   /** @internal */
-  _send<T>(args: CommandArg[], transform?: Transform<T>): Promise<T> {
-    this.commands.push({ args, transform });
+  _send<T>(args: CommandArg[], transform?: Transform<T>, options?: CallOptions): Promise<T> {
+    this.commands.push({ args, transform, options });
     return this as unknown as Promise<T>;
+  }
+
+  /** @internal */
+  _reject<T>(error: Error): Promise<T> {
+    this.#refused ??= error;
+    return this as unknown as Promise<T>;
+  }
+
+  /** Takes the recorded commands; throws (sending nothing) if one of them was refused. */
+  protected take(): Recorded[] {
+    const cmds = this.commands.splice(0);
+    const refused = this.#refused;
+    this.#refused = null;
+    if (refused) throw refused;
+    return cmds;
   }
 
   /** Any command by name. */
@@ -49,8 +67,8 @@ export class Pipeline implements Executor {
   }
 
   async exec(): Promise<unknown[]> {
-    const sent = this.commands.splice(0).map(({ args, transform }) =>
-      this.#send(args, transform).then(
+    const sent = this.take().map(({ args, transform, options }) =>
+      this.#send(args, transform, options).then(
         (v) => v,
         (e: unknown) => (e instanceof ReplyError ? e : Promise.reject(e as Error)),
       ),
@@ -65,10 +83,10 @@ export class Pipeline implements Executor {
 
 export class Multi extends Pipeline {
   override async exec(): Promise<unknown[]> {
-    const cmds = this.commands.splice(0);
+    const cmds = this.take();
     const send = this.sender;
     const begin = send(['MULTI']);
-    const queued = cmds.map(({ args }) => send(args));
+    const queued = cmds.map(({ args, options }) => send(args, undefined, options));
     const exec = send(['EXEC']);
     const settled = await Promise.allSettled([begin, ...queued, exec]);
     const failure = settled.find(

@@ -152,4 +152,60 @@ test('a server that dies for good: queued commands give up after maxRetriesPerCo
   c.disconnect();
 });
 
+test('blocking commands inside MULTI and pipelines stay in them (no dedicated-connection detour)', async () => {
+  const c = await testClient();
+  const k = keyPrefix();
+  const multi = await c.multi().set(`${k}a`, 'x').blpop(`${k}empty`, 1).get(`${k}a`).exec();
+  assert.equal(multi, ['OK', null, 'x']);
+  await c.call('RPUSH', `${k}l`, 'v');
+  const piped = await c.pipeline().blpop(`${k}l`, 1).get(`${k}a`).exec();
+  assert.equal(piped, [{ key: `${k}l`, element: 'v' }, 'x']);
+  await c.close();
+});
+
+test('a refused argument fails the whole pipeline before anything is sent', async () => {
+  const c = await testClient();
+  const k = keyPrefix();
+  const p = c
+    .pipeline()
+    .set(`${k}x`, '1')
+    .zadd(`${k}z`, { score: 'a' as never, value: 'm' })
+    .get(`${k}x`);
+  await rejects(() => p.exec(), InvalidArgumentError, /score/);
+  assert.is(await c.get(`${k}x`), null, 'nothing was sent');
+  await c.close();
+});
+
+test('WAIT runs on the connection that wrote: it sees a stopped replica', async () => {
+  const primary = await startRedis('plain');
+  const replica = await startRedis('plain', ['--replicaof', '127.0.0.1', String(primary.port)]);
+  const c = new HighPerformanceRedis(optionsFor(primary));
+  await c.connect();
+  const k = keyPrefix() + 'w';
+  for (let i = 0; i < 100 && (await c.wait(1, 100)) < 1; i++) await c.set(k, String(i)); // replica in sync
+  await c.set(k, '1');
+  assert.is(await c.wait(1, 2000), 1);
+  process.kill(replica.pid!, 'SIGSTOP');
+  try {
+    await c.set(k, '2');
+    const t0 = Date.now();
+    assert.is(await c.wait(1, 300), 0, 'the write on this connection is not acknowledged');
+    assert.ok(Date.now() - t0 >= 250);
+  } finally {
+    process.kill(replica.pid!, 'SIGCONT');
+  }
+  await c.close();
+  await replica.stop();
+  await primary.stop();
+});
+
+test('isolated() runs a sequence on a dedicated connection', async () => {
+  const c = await testClient();
+  const mainId = await c.clientId();
+  const ids = await c.isolated(async (conn) => [await conn.clientId(), await conn.clientId()]);
+  assert.is(ids[0], ids[1]);
+  assert.ok(ids[0] !== mainId);
+  await c.close();
+});
+
 test.run();

@@ -15,7 +15,17 @@ export interface ProtocolContext {
   client: HighPerformanceRedis;
   protocol: 2 | 3;
   /** A fresh random key: `<family>:<random>:<name>`. */
-  key(name?: string): string;
+  key: (name?: string) => string;
+}
+
+export interface ProtocolSuiteOptions {
+  /**
+   * Extra client options (returnBuffers, ...), or a function resolving them when the suite
+   * starts (e.g. after starting a dedicated server: test files register suites synchronously).
+   */
+  client?: ClientOptions | (() => Promise<ClientOptions>);
+  /** Runs once after both suites (e.g. stops a dedicated server). */
+  teardown?: () => Promise<void>;
 }
 
 /**
@@ -25,18 +35,20 @@ export interface ProtocolContext {
 export function forEachProtocol(
   family: string,
   define: (test: Test<ProtocolContext>, protocol: 2 | 3) => void,
-  options: ClientOptions = {},
+  { client: options = {}, teardown }: ProtocolSuiteOptions = {},
 ): void {
   for (const protocol of [3, 2] as const) {
     const ctx = { protocol, key: (name = 'k') => keyPrefix(family) + name } as ProtocolContext;
     const test = suite<ProtocolContext>(`${family} [RESP${protocol}]`, ctx);
     test.before(async (c) => {
-      c.client = await testClient('plain', { ...options, protocol });
+      const extra = typeof options === 'function' ? await options() : options;
+      c.client = await testClient('plain', { ...extra, protocol });
       if (c.client.protocol !== protocol)
         throw new Error(`expected a RESP${protocol} connection, got RESP${c.client.protocol}`);
     });
     test.after(async (c) => {
       await c.client?.close();
+      if (protocol === 2) await teardown?.();
     });
     define(test, protocol);
     test.run();

@@ -1,6 +1,8 @@
 /** String commands. https://redis.io/commands/?group=string */
 import type { RespValue } from '../../protocol/index.js';
 import type { Arg, Executor } from '../executor.js';
+import { flattenEntries } from './args.js';
+import type { Entries } from './args.js';
 import { toNumber } from './replies.js';
 
 export interface SetOptions {
@@ -76,12 +78,16 @@ export const stringCommands = {
   mget(this: Executor, keys: Arg[]): Promise<(string | null)[]> {
     return this._send<(string | null)[]>(['MGET', ...keys]);
   },
-  /** MSET from an object or [key, value] pairs. */
-  mset(this: Executor, entries: Record<string, Arg> | [Arg, Arg][]): Promise<string> {
-    return this._send<string>(['MSET', ...flattenEntries(entries)]);
+  /** MSET from an object, a Map or [key, value] pairs. */
+  mset(this: Executor, entries: Entries): Promise<string> {
+    const pairs = flattenEntries('entries', entries);
+    if (pairs instanceof Error) return this._reject(pairs);
+    return this._send<string>(['MSET', ...pairs]);
   },
-  msetnx(this: Executor, entries: Record<string, Arg> | [Arg, Arg][]): Promise<boolean> {
-    return this._send(['MSETNX', ...flattenEntries(entries)], (r) => r === 1);
+  msetnx(this: Executor, entries: Entries): Promise<boolean> {
+    const pairs = flattenEntries('entries', entries);
+    if (pairs instanceof Error) return this._reject(pairs);
+    return this._send(['MSETNX', ...pairs], (r) => r === 1);
   },
   incr(this: Executor, key: Arg): Promise<number> {
     return this._send<number>(['INCR', key]);
@@ -111,16 +117,6 @@ export const stringCommands = {
     return this._send<number>(['SETRANGE', key, offset, value]);
   },
 };
-
-export function flattenEntries(entries: Record<string, Arg> | [Arg, Arg][]): Arg[] {
-  const out: Arg[] = [];
-  if (Array.isArray(entries)) {
-    for (const [k, v] of entries) out.push(k, v);
-  } else {
-    for (const k of Object.keys(entries)) out.push(k, entries[k]);
-  }
-  return out;
-}
 
 export type StringCommands = typeof stringCommands;
 export type { RespValue };

@@ -3,3 +3,5 @@ export * from './runtime/errors.js';
 export { runtimeInfo } from './runtime/info.js';
 export type { RuntimeInfo } from './runtime/info.js';
 export * from './runtime/client/index.js';
+export * from './functions/index.js';
+export * from './lua/index.js';

@@ -1,5 +1,5 @@
 #!lua name=cy_rate
--- version: 1
+-- version: 2
 --[[ cy_rate: rate limiters on the server clock (TIME, ms), one round trip each.
 
   Every function returns {allowed (0|1), remaining, retryAfterMs}:
@@ -10,19 +10,21 @@
   and is an ERR_CY_ARG error rather than a permanent denial.
   Keys expire once idle: the TTL is the time after which a missing key means exactly the same
   as the stored state (full bucket, empty window, drained bucket).
+  Each algorithm has its own key suffix (:tb, :sw, :lb): the two buckets are both hashes with a
+  `ts` field, so one shared key would mix their state without any error.
   Reply codes: none besides ERR_CY_ARG (see functions/error-codes.md).
 ]]
 
 --[[ cy_rate_token_bucket: bucket of `capacity` tokens refilled continuously.
-  KEYS[1] cy:rate:{key}    HASH {tokens (float), ts (ms of last refill)}
+  KEYS[1] cy:rate:{key}:tb HASH {tokens (float), ts (ms of last refill)}
   ARGV[1] capacity (positive integer)
   ARGV[2] refill_per_ms (positive number, may be fractional: 0.001 = 1 token per second)
   ARGV[3] cost (positive integer <= capacity; '' or absent = 1)
   Returns {allowed, remaining tokens, retryAfterMs}. A new key starts full. ]]
 
 --[[ cy_rate_sliding_window: at most `limit` units in any window of window_ms (exact log).
-  KEYS[1] cy:rate:{key}      ZSET one member per admitted unit, score = admission ms
-  KEYS[2] cy:rate:{key}:seq  STRING counter that makes members unique (two units in the
+  KEYS[1] cy:rate:{key}:sw      ZSET one member per admitted unit, score = admission ms
+  KEYS[2] cy:rate:{key}:sw:seq  STRING counter that makes members unique (two units in the
                              same ms are two members: '<ms>-<seq>')
   ARGV[1] limit (positive integer)   ARGV[2] window_ms (positive integer)
   ARGV[3] cost (positive integer <= limit; '' or absent = 1)
@@ -31,7 +33,7 @@
 
 --[[ cy_rate_leaky_bucket: bucket of `capacity` that leaks continuously (meter form:
   a request adds `cost` to the level; it is admitted while the level stays <= capacity).
-  KEYS[1] cy:rate:{key}    HASH {level (float), ts (ms of last leak)}
+  KEYS[1] cy:rate:{key}:lb HASH {level (float), ts (ms of last leak)}
   ARGV[1] capacity (positive integer)
   ARGV[2] leak_per_ms (positive number, may be fractional)
   ARGV[3] cost (positive integer <= capacity; '' or absent = 1)
@@ -85,6 +87,11 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- A duration in whole ms, at least 1 and at most 2^53 - 1. A tiny rate makes (x / rate) huge
+-- or inf: unclamped, PEXPIRE refused it after the HSET (a partial write) and retryAfterMs
+-- overflowed the integer reply (version 1 bug). 2^53 ms is about 285,000 years: "never".
+local function ms(x) return math.min(MAX_SAFE, math.max(1, math.ceil(x))) end
+
 -- Floats are stored with 17 significant digits: tostring() keeps only 14.
 local function fmt(x) return string.format('%.17g', x) end
 
@@ -109,12 +116,12 @@ local function token_bucket(keys, args)
     tokens = math.min(capacity, tonumber(stored) + math.max(0, now - tonumber(ts)) * rate)
   end
   if tokens < cost then
-    return {0, math.floor(tokens), math.max(1, math.ceil((cost - tokens) / rate))}
+    return {0, math.floor(tokens), ms((cost - tokens) / rate)}
   end
   tokens = tokens - cost
   rcall('HSET', keys[1], 'tokens', fmt(tokens), 'ts', now)
   -- Once full again the key may vanish: a missing key reads as a full bucket.
-  rcall('PEXPIRE', keys[1], math.max(1, math.ceil((capacity - tokens) / rate)))
+  rcall('PEXPIRE', keys[1], ms((capacity - tokens) / rate))
   return {1, math.floor(tokens), 0}
 end
 
@@ -167,12 +174,12 @@ local function leaky_bucket(keys, args)
   end
   if level + cost > capacity then
     return {0, math.floor(capacity - level),
-      math.max(1, math.ceil((level + cost - capacity) / rate))}
+      ms((level + cost - capacity) / rate)}
   end
   level = level + cost
   rcall('HSET', keys[1], 'level', fmt(level), 'ts', now)
   -- Once drained the key may vanish: a missing key reads as an empty bucket.
-  rcall('PEXPIRE', keys[1], math.max(1, math.ceil(level / rate)))
+  rcall('PEXPIRE', keys[1], ms(level / rate))
   return {1, math.floor(capacity - level), 0}
 end
 

@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ token_bucket.lua: ScriptHelper.rateLimitTokenBucket (EVAL script).
   KEYS[1] bucket key   HASH {tokens (float), ts (ms of last refill, server TIME)}
   ARGV[1] capacity (positive integer)
@@ -36,6 +36,10 @@ if ARGV[3] ~= nil and ARGV[3] ~= '' then
   if cost > capacity then return bad('cost', 'must not exceed capacity') end
 end
 
+-- A duration in whole ms, at least 1 and at most 2^53 - 1: a tiny rate makes x / rate huge or
+-- inf, which PEXPIRE refused after the HSET and the integer reply overflowed (version 1 bug).
+local function ms(x) return math.min(9007199254740991, math.max(1, math.ceil(x))) end
+
 local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local stored, ts = unpack(rcall('HMGET', KEYS[1], 'tokens', 'ts'))
@@ -45,10 +49,10 @@ if stored and ts then
   tokens = math.min(capacity, tonumber(stored) + math.max(0, now - tonumber(ts)) * rate)
 end
 if tokens < cost then
-  return {0, math.floor(tokens), math.max(1, math.ceil((cost - tokens) / rate))}
+  return {0, math.floor(tokens), ms((cost - tokens) / rate)}
 end
 tokens = tokens - cost
 -- %.17g: tostring() keeps only 14 significant digits.
 rcall('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', now)
-rcall('PEXPIRE', KEYS[1], math.max(1, math.ceil((capacity - tokens) / rate)))
+rcall('PEXPIRE', KEYS[1], ms((capacity - tokens) / rate))
 return {1, math.floor(tokens), 0}

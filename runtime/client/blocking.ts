@@ -18,10 +18,14 @@ export function blockTimeMs(name: string, args: readonly CommandArg[]): number |
   if (SECONDS_LAST.has(name)) return num(args[args.length - 1]) * 1000;
   if (SECONDS_FIRST.has(name)) return num(args[1]) * 1000;
   if (name === 'XREAD' || name === 'XREADGROUP') {
-    for (let i = 1; i < args.length - 1; i++) {
+    // XREAD [COUNT n] [BLOCK ms] STREAMS ... / XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS ...
+    // Walk the options by their arity, so a group or consumer named "block" is not mistaken.
+    for (let i = name === 'XREADGROUP' ? 4 : 1; i < args.length; i++) {
       const a = args[i];
-      if (typeof a === 'string' && a.toUpperCase() === 'BLOCK') return num(args[i + 1]);
-      if (typeof a === 'string' && a.toUpperCase() === 'STREAMS') break;
+      const word = typeof a === 'string' ? a.toUpperCase() : '';
+      if (word === 'BLOCK') return num(args[i + 1]);
+      if (word === 'COUNT') i++;
+      else if (word !== 'NOACK') break; // STREAMS, or something we do not know: no BLOCK
     }
     return null;
   }

@@ -1,0 +1,74 @@
+/**
+ * The reply codes shared by every cy_* library and lua/ script (functions/error-codes.md),
+ * and how replies become typed errors: small negative codes through `CyCode`, and
+ * `ERR_CY_ARG <field> <problem>` error replies into InvalidArgumentError naming the field.
+ */
+import {
+  CyRedisError,
+  InvalidArgumentError,
+  LockNotHeldError,
+  NotFoundError,
+  ReplyError,
+  StaleReceiptError,
+} from '../runtime/errors.js';
+
+/** Negative reply codes (functions/error-codes.md; the same table opens cy_locks.lua). */
+export enum CyCode {
+  /** Not held / not the owner (locks, semaphores, distributed_lock.lua). */
+  NotHeld = -1,
+  /** Lock held by another owner (cy_locks_acquire: {0, -2, pttl}). */
+  HeldByOther = -2,
+  /** Wrong receipt: the queue delivery is no longer valid. */
+  WrongReceipt = -3,
+  /** Not found (queue message, latch, pending stream entry, job). */
+  NotFound = -4,
+  /** Message already exists (dedup). */
+  Duplicate = -5,
+  /** Quarantined / dead-lettered. */
+  DeadLettered = -6,
+  /** CAS mismatch. */
+  CasMismatch = -7,
+  /** Cap reached. */
+  CapReached = -8,
+}
+
+/**
+ * The typed error for a code met where the caller cannot go on: `context` says what was
+ * attempted (`cy_queue_ack orders/42`). Codes the facades return as plain outcomes (busy lock,
+ * duplicate, dead-lettered, CAS mismatch, cap reached) only arrive here when a library replied
+ * something its facade does not expect, hence a plain CyRedisError.
+ */
+export function codeError(code: number, context: string): CyRedisError {
+  switch (code as CyCode) {
+    case CyCode.NotHeld:
+      return new LockNotHeldError(`${context}: not held by this owner`);
+    case CyCode.WrongReceipt:
+      return new StaleReceiptError(
+        `${context}: the receipt is stale or the message is not in flight`,
+      );
+    case CyCode.NotFound:
+      return new NotFoundError(`${context}: not found`);
+    default:
+      return new CyRedisError(
+        `${context}: unexpected reply code ${code}${code in CyCode ? ` (${CyCode[code]})` : ''}`,
+      );
+  }
+}
+
+/** `ttl_ms` -> `ttlMs`: Lua names fields in snake_case, the TypeScript API in camelCase. */
+function camel(field: string): string {
+  return field.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * `ERR_CY_ARG <field> <problem>` -> InvalidArgumentError(field in camelCase, problem); any other
+ * error passes through unchanged.
+ */
+export function mapArgError(err: unknown): unknown {
+  if (!(err instanceof ReplyError) || err.redisCode !== 'ERR_CY_ARG') return err;
+  const rest = err.message.slice('ERR_CY_ARG '.length);
+  const space = rest.indexOf(' ');
+  const field = space === -1 ? rest : rest.slice(0, space);
+  const problem = space === -1 ? 'is invalid' : rest.slice(space + 1);
+  return new InvalidArgumentError(camel(field), problem);
+}

@@ -1,0 +1,271 @@
+/**
+ * cy_streamq facade: exactly-once processing per business id on Redis Streams (contract and
+ * the consumer's protocol: functions/cy_streamq.lua).
+ *
+ *   enqueue ──► stream ──XREADGROUP (read)──► consumer ──► isDone? ──► work ──► ack ─┐
+ *     │ dedup by business id        ▲                                              │
+ *     ▼                             └── claimStale (dead consumer) ◄── pending ◄───┘ no ack
+ *   cy:sq:{q}:dedup            quarantine after maxDeliveries ──► cy:sq:{q}:quarantine
+ *
+ * `ack` resolves true for exactly one delivery per business id: gate effects that must happen
+ * once on it. Keys (one hash tag per queue): cy:sq:{name}:stream|dedup|done|quarantine.
+ */
+import { textOf } from '../runtime/client/commands/replies.js';
+import { ReplyError } from '../runtime/errors.js';
+import type { RespValue } from '../runtime/protocol/index.js';
+import type { FunctionCaller } from './caller.js';
+import { codeError, CyCode } from './codes.js';
+import { int, nonNegInt, options as opts, payload, posInt, text } from './validate.js';
+
+const LIB = 'cy_streamq';
+/** The consumer group enqueue creates when none is named (one group per exactly-once queue). */
+export const DEFAULT_GROUP = 'cy';
+const MAX_CLAIM = 1000; // cy_streamq.lua MAX_CLAIM
+
+export interface StreamQueueMessage {
+  streamId: string;
+  businessId: string;
+  payload: string;
+}
+
+export interface QuarantinedMessage extends StreamQueueMessage {
+  /** The entry's id in the main stream before it was quarantined. */
+  originalId: string;
+  deliveries: number;
+  group: string;
+  reason: string;
+}
+
+export interface StreamEnqueueOptions {
+  group?: string;
+  /** XADD MAXLEN ~ maxLen (default 0: no trim). */
+  maxLen?: number;
+  /** Forget business ids after this many ms (default 0: remember forever). */
+  dedupWindowMs?: number;
+}
+
+export interface ReadOptions {
+  count?: number;
+  /** Block up to this many ms for new entries (on a dedicated connection); absent: no wait. */
+  blockMs?: number;
+  /** Re-read this consumer's own pending entries (id 0) instead of new ones. */
+  pending?: boolean;
+}
+
+export interface ClaimOptions {
+  /** Entries idle at least this long are taken over. */
+  minIdleMs: number;
+  /** Entries delivered this many times are quarantined instead. */
+  maxDeliveries: number;
+  count?: number;
+}
+
+export interface ClaimResult {
+  claimed: StreamQueueMessage[];
+  quarantined: string[];
+  /** Pending ids whose entries were deleted from the stream (dropped from the pending list). */
+  deleted: string[];
+}
+
+function streamKeys(queue: unknown): string[] {
+  const q = `cy:sq:{${text('queue', queue)}}:`;
+  return [q + 'stream', q + 'dedup', q + 'done', q + 'quarantine'];
+}
+
+/** Flat [f1, v1, ...] (or a RESP3 map) -> record. */
+function fieldsOf(v: RespValue): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(v)) {
+    for (let i = 0; i + 1 < v.length; i += 2) out[textOf(v[i])] = textOf(v[i + 1]);
+  } else if (v !== null && typeof v === 'object') {
+    for (const [f, x] of Object.entries(v as Record<string, RespValue>)) out[f] = textOf(x);
+  }
+  return out;
+}
+
+/** [[id, fields], ...] -> messages (entries deleted while pending have nil fields: skipped). */
+function messagesOf(entries: RespValue): StreamQueueMessage[] {
+  const out: StreamQueueMessage[] = [];
+  for (const e of (entries ?? []) as RespValue[][]) {
+    if (!e[1]) continue;
+    const f = fieldsOf(e[1]);
+    out.push({
+      streamId: textOf(e[0]),
+      businessId: f.bid ?? '',
+      payload: f.payload ?? '',
+    });
+  }
+  return out;
+}
+
+/** XREADGROUP's reply: null, RESP2 [[key, entries]], or RESP3 { key: entries }. */
+function readReply(r: RespValue): StreamQueueMessage[] {
+  if (r === null) return [];
+  if (Array.isArray(r)) return r.flatMap((pair) => messagesOf((pair as RespValue[])[1]));
+  return Object.values(r as Record<string, RespValue>).flatMap(messagesOf);
+}
+
+export class StreamQueue {
+  readonly #fx: FunctionCaller;
+  constructor(fx: FunctionCaller) {
+    this.#fx = fx;
+  }
+
+  /**
+   * Adds a message once per business id; resolves its stream id, or null when the business id
+   * was enqueued within the dedup window (nothing written). Creates the group if needed.
+   */
+  async enqueue(
+    queue: string,
+    businessId: string,
+    body: string | Buffer,
+    options: StreamEnqueueOptions = {},
+  ): Promise<string | null> {
+    const k = streamKeys(queue);
+    const o = opts('options', options);
+    const args = [
+      text('options.group', o.group ?? DEFAULT_GROUP),
+      text('businessId', businessId),
+      payload('payload', body),
+      nonNegInt('options.maxLen', o.maxLen ?? 0),
+      nonNegInt('options.dedupWindowMs', o.dedupWindowMs ?? 0),
+    ];
+    return this.#fx.fcall(LIB, 'cy_streamq_enqueue', k, args, (r) => {
+      if (typeof r === 'string') return r;
+      if (r === CyCode.Duplicate) return null;
+      throw codeError(r as number, `cy_streamq_enqueue ${queue}/${businessId}`);
+    });
+  }
+
+  /** XREADGROUP for `consumer` in `group`: new entries (or its own pending ones). */
+  async read(
+    queue: string,
+    group: string,
+    consumer: string,
+    options: ReadOptions = {},
+  ): Promise<StreamQueueMessage[]> {
+    const [stream] = streamKeys(queue);
+    const o = opts('options', options);
+    const cmd: (string | number)[] = [
+      'XREADGROUP',
+      'GROUP',
+      text('group', group),
+      text('consumer', consumer),
+      'COUNT',
+      posInt('options.count', o.count ?? 10),
+    ];
+    if (o.blockMs !== undefined) cmd.push('BLOCK', nonNegInt('options.blockMs', o.blockMs));
+    cmd.push('STREAMS', stream, o.pending ? '0' : '>');
+    const redis = this.#fx.redis;
+    try {
+      return readReply(await redis._send(cmd));
+    } catch (err) {
+      // Reading before the first enqueue: create the group (as enqueue would), read again.
+      if (!(err instanceof ReplyError) || err.redisCode !== 'NOGROUP') throw err;
+      await redis
+        ._send(['XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM'])
+        .catch((e: unknown) => {
+          if (!(e instanceof ReplyError) || e.redisCode !== 'BUSYGROUP') throw e;
+        });
+      return readReply(await redis._send(cmd));
+    }
+  }
+
+  /**
+   * Takes over entries idle for minIdleMs (their consumer died or stalled); entries already
+   * delivered maxDeliveries times are moved to the quarantine stream instead.
+   */
+  async claimStale(
+    queue: string,
+    group: string,
+    consumer: string,
+    options: ClaimOptions,
+  ): Promise<ClaimResult> {
+    const k = streamKeys(queue);
+    const o = opts('options', options);
+    const args = [
+      text('group', group),
+      text('consumer', consumer),
+      nonNegInt('options.minIdleMs', o.minIdleMs),
+      int('options.count', o.count ?? 100, 1, MAX_CLAIM),
+      posInt('options.maxDeliveries', o.maxDeliveries),
+    ];
+    return this.#fx.fcall(LIB, 'cy_streamq_claim_stale', k, args, (r) => {
+      const [claimed, quarantined, deleted] = r as RespValue[][];
+      return {
+        claimed: messagesOf(claimed),
+        quarantined: (quarantined ?? []).map((id) => textOf(id)),
+        deleted: (deleted ?? []).map((id) => textOf(id)),
+      };
+    });
+  }
+
+  /**
+   * Records the completion of `message` and XACKs it. Resolves true for the first completion
+   * of its business id, false for a duplicate delivery (acked all the same).
+   */
+  async ack(
+    queue: string,
+    group: string,
+    message: Pick<StreamQueueMessage, 'streamId' | 'businessId'>,
+    options: { doneRetentionMs?: number } = {},
+  ): Promise<boolean> {
+    const k = streamKeys(queue);
+    const o = opts('options', options);
+    const m = opts('message', message);
+    const args = [
+      text('group', group),
+      text('message.streamId', m.streamId),
+      text('message.businessId', m.businessId),
+      nonNegInt('options.doneRetentionMs', o.doneRetentionMs ?? 0),
+    ];
+    return this.#fx.fcall(LIB, 'cy_streamq_ack', k, args, (r) => r === 1);
+  }
+
+  /** Makes a pending entry claimable at once (NotFoundError when it is not pending). */
+  async nack(queue: string, group: string, streamId: string): Promise<void> {
+    const k = streamKeys(queue);
+    const args = [text('group', group), text('streamId', streamId)];
+    return this.#fx.fcall(LIB, 'cy_streamq_nack', k, args, (r) => {
+      if (r !== 1) throw codeError(r as number, `cy_streamq_nack ${queue}/${streamId}`);
+    });
+  }
+
+  /** Was this business id completed (FCALL_RO)? */
+  async isDone(queue: string, businessId: string): Promise<boolean> {
+    const k = streamKeys(queue);
+    return this.#fx.fcall(
+      LIB,
+      'cy_streamq_is_done',
+      k,
+      [text('businessId', businessId)],
+      (r) => r === 1,
+      true,
+    );
+  }
+
+  /** The quarantine stream, oldest first (up to `count`). */
+  async quarantined(queue: string, count = 100): Promise<QuarantinedMessage[]> {
+    const key = streamKeys(queue)[3];
+    const r = await this.#fx.redis._send([
+      'XRANGE',
+      key,
+      '-',
+      '+',
+      'COUNT',
+      posInt('count', count),
+    ]);
+    return ((r ?? []) as RespValue[][]).map((e) => {
+      const f = fieldsOf(e[1]);
+      return {
+        streamId: textOf(e[0]),
+        businessId: f.bid ?? '',
+        payload: f.payload ?? '',
+        originalId: f.stream_id ?? '',
+        deliveries: Number(f.deliveries ?? 0),
+        group: f.group ?? '',
+        reason: f.reason ?? '',
+      };
+    });
+  }
+}

@@ -1,0 +1,161 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RedisFunctions } from '../../functions/index.js';
+import { CyRedisError, InvalidArgumentError } from '../../runtime/errors.js';
+import { rejects } from '../support/assert.js';
+import { keyPrefix } from '../support/redis-server.js';
+import { client, closeAll, fxClient, keysLike } from './helpers.js';
+
+test('cache: getOrSetJson fills once; a loader runs only on a miss; TTL applies', async () => {
+  const { fx, redis } = await fxClient();
+  const key = keyPrefix('cache') + 'user:1';
+  const first = await fx.cache.getOrSetJson(key, { name: 'Ada', tags: ['x'] }, 5000);
+  assert.equal(first, { hit: false, value: { name: 'Ada', tags: ['x'] } });
+  let loads = 0;
+  const second = await fx.cache.getOrSetJson(key, () => ({ name: 'other', n: ++loads }), 5000);
+  assert.equal(second, { hit: true, value: { name: 'Ada', tags: ['x'] } });
+  assert.is(loads, 0);
+  const ttl = (await redis.call('PTTL', `cy:cache:{${key}}`)) as number;
+  assert.ok(ttl > 4000 && ttl <= 5000);
+  const miss = await fx.cache.getOrSetJson(
+    keyPrefix('cache') + 'u2',
+    () => Promise.resolve(++loads),
+    5000,
+  );
+  assert.equal(miss, { hit: false, value: 1 });
+});
+
+test('cache: concurrent fillers of one key all see the first value', async () => {
+  const key = keyPrefix('cache') + 'race';
+  const fxs = await Promise.all(
+    Array.from({ length: 4 }, async () => new RedisFunctions(await client())),
+  );
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => fxs[i % 4].cache.getOrSetJson(key, { by: i }, 5000)),
+  );
+  assert.is(results.filter((r) => !r.hit).length, 1);
+  assert.is(new Set(results.map((r) => JSON.stringify(r.value))).size, 1);
+});
+
+test('cache: mgetOrMset with values or a loader of the missing keys', async () => {
+  const { fx } = await fxClient();
+  const tag = keyPrefix('cache');
+  await fx.cache.getOrSetJson('b', 'B0', 5000, { tag });
+  const r = await fx.cache.mgetOrMset(['a', 'b', 'c'], ['A', 'B', 'C'], 5000, { tag });
+  assert.equal(r, [
+    { hit: false, value: 'A' },
+    { hit: true, value: 'B0' },
+    { hit: false, value: 'C' },
+  ]);
+  const asked: string[][] = [];
+  const r2 = await fx.cache.mgetOrMset(
+    ['a', 'd', 'e'],
+    (missing) => (asked.push(missing), missing.map((m) => ({ k: m }))),
+    5000,
+    { tag },
+  );
+  assert.equal(asked, [['d', 'e']]);
+  assert.equal(r2, [
+    { hit: true, value: 'A' },
+    { hit: false, value: { k: 'd' } },
+    { hit: false, value: { k: 'e' } },
+  ]);
+  await rejects(() => fx.cache.mgetOrMset(['a', 'b'], [1, 2], 5000), InvalidArgumentError);
+  await rejects(() => fx.cache.mgetOrMset(['a', 'b'], [1], 5000, { tag }), InvalidArgumentError);
+});
+
+test('cache: a value that is not JSON is a clear error, not a crash', async () => {
+  const { fx, redis } = await fxClient();
+  const key = keyPrefix('cache') + 'raw';
+  await redis.call('SET', `cy:cache:{${key}}`, 'not json{');
+  await rejects(() => fx.cache.getOrSetJson(key, 1, 1000), CyRedisError, /not JSON/);
+  await rejects(() => fx.cache.getOrSetJson(key, undefined, 1000), InvalidArgumentError);
+});
+
+test('atomic: cas on value and on absence, with and without TTL', async () => {
+  const { fx, redis } = await fxClient();
+  const key = keyPrefix('atomic') + 'version';
+  assert.is(await fx.atomic.cas(key, '1.0', '1.1'), false, 'missing key is a mismatch');
+  assert.is(await fx.atomic.cas(key, null, '1.0', { ttlMs: 5000 }), true);
+  assert.is(await fx.atomic.cas(key, null, '2.0'), false, 'exists');
+  assert.is(await fx.atomic.cas(key, '1.0', '1.1'), true);
+  assert.is(await redis.call('GET', key), '1.1');
+  assert.ok(((await redis.call('PTTL', key)) as number) > 0, 'TTL kept');
+  assert.is(await fx.atomic.cas(key, '1.0', 'x'), false);
+  // Concurrent CAS from one value: exactly one wins.
+  const fxs = await Promise.all(
+    Array.from({ length: 4 }, async () => new RedisFunctions(await client())),
+  );
+  const wins = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => fxs[i % 4].atomic.cas(key, '1.1', `w${i}`)),
+  );
+  assert.is(wins.filter(Boolean).length, 1);
+});
+
+test('atomic: incrWithTtl is capped and keeps its first expiry; msetnxTtl is all or nothing', async () => {
+  const { fx, redis } = await fxClient();
+  const key = keyPrefix('atomic') + 'req';
+  assert.is(await fx.atomic.incrWithTtl(key, 3, 5000, 10), 3);
+  assert.is(await fx.atomic.incrWithTtl(key, 7, 60_000, 10), 10);
+  assert.is(await fx.atomic.incrWithTtl(key, 1, 60_000, 10), null, 'cap reached');
+  assert.ok(((await redis.call('PTTL', key)) as number) <= 5000, 'first expiry kept');
+  assert.is(await fx.atomic.incrWithTtl(key, 100, 5000), 110, 'no cap');
+
+  const p = keyPrefix('atomic');
+  assert.is(await fx.atomic.msetnxTtl({ [`${p}a`]: '1', [`${p}b`]: '2' }, 5000), true);
+  assert.is(await fx.atomic.msetnxTtl({ [`${p}c`]: '3', [`${p}b`]: 'x' }, 5000), false);
+  assert.is(await redis.call('EXISTS', `${p}c`), 0, 'nothing written');
+  assert.is(await redis.call('GET', `${p}b`), '2');
+});
+
+test('tokens: ksortable ids strictly increase under concurrency; next counts', async () => {
+  const { fx } = await fxClient();
+  const name = keyPrefix('tok');
+  const fxs = await Promise.all(
+    Array.from({ length: 3 }, async () => new RedisFunctions(await client())),
+  );
+  const ids = await Promise.all(
+    Array.from({ length: 300 }, (_, i) => fxs[i % 3].tokens.ksortable(name)),
+  );
+  assert.is(new Set(ids).size, 300);
+  for (const id of ids) assert.match(id, /^\d{13}-\d{6}$/);
+  const sorted = [...ids].sort();
+  assert.ok((await fx.tokens.ksortable(name)) > sorted[sorted.length - 1]);
+  const seq = keyPrefix('seq');
+  const values = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => fxs[i % 3].tokens.next(seq)),
+  );
+  assert.equal(
+    [...values].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
+  assert.is(await fx.tokens.next(seq, 10), 60);
+});
+
+test('bad arguments are refused and nothing is written', async () => {
+  const { fx, redis } = await fxClient();
+  const p = keyPrefix('bad');
+  const cases: [() => Promise<unknown>, string][] = [
+    [() => fx.cache.getOrSetJson(`${p}c`, 1, 0), 'ttlMs'],
+    [() => fx.cache.getOrSetJson('', 1, 10), 'key'],
+    [() => fx.atomic.cas(`${p}a`, 'x', 5 as unknown as string), 'next'],
+    [() => fx.atomic.cas(`${p}a`, 'x', 'y', { ttlMs: -1 }), 'options.ttlMs'],
+    [() => fx.atomic.incrWithTtl(`${p}n`, 0, 1000), 'by'],
+    [() => fx.atomic.incrWithTtl(`${p}n`, 1, 1000, -1), 'cap'],
+    [() => fx.atomic.msetnxTtl({}, 1000), 'entries'],
+    [() => fx.atomic.msetnxTtl({ [`${p}m`]: 'v' }, 1.5), 'ttlMs'],
+    [() => fx.tokens.next(`${p}s`, -1), 'by'],
+    [() => fx.tokens.ksortable(''), 'name'],
+  ];
+  for (const [fn, field] of cases)
+    assert.is((await rejects(fn, InvalidArgumentError)).field, field);
+  const raw = await rejects(
+    () => fx.call('cy:atomic:incr_with_ttl', [`${p}n`], ['1', '0x10', '']),
+    InvalidArgumentError,
+  );
+  assert.is(raw.field, 'ttlMs');
+  assert.equal(await keysLike(redis, `*${p}*`), []);
+});
+
+test.after(closeAll);
+test.run();

@@ -1,0 +1,259 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  BUNDLED_SCRIPTS,
+  bundledScript,
+  LuaScriptManager,
+  OptimizedLuaScriptManager,
+  ScriptHelper,
+} from '../../lua/index.js';
+import { HighPerformanceRedis } from '../../runtime/client/index.js';
+import { InvalidArgumentError, NotFoundError, ScriptError } from '../../runtime/errors.js';
+import { rejects } from '../support/assert.js';
+import { keyPrefix, startRedis } from '../support/redis-server.js';
+import { client, closeAll, keysLike, sleep } from './helpers.js';
+
+const COUNTER = `
+local key = KEYS[1]
+local operation = ARGV[1]
+
+if operation == "INCR" then
+    return redis.call('INCR', key)
+elseif operation == "GET" then
+    return redis.call('GET', key) or 0
+end
+
+return 0
+`;
+
+test('every bundled script reads with its version', () => {
+  for (const name of BUNDLED_SCRIPTS) {
+    const s = bundledScript(name);
+    assert.ok(s.version !== null && s.version >= 1, name);
+    assert.ok(s.source.includes('KEYS'), name);
+  }
+  assert.is(bundledScript('rate_limiter.lua').name, 'rate_limiter');
+  assert.throws(
+    () => bundledScript('nope'),
+    (e: unknown) => e instanceof InvalidArgumentError,
+  );
+});
+
+test('ScriptHelper: locks, bounded counters, batches, priority queue, LRU cache', async () => {
+  const redis = await client();
+  const s = new ScriptHelper(redis);
+  const p = keyPrefix('sh');
+
+  assert.is(await s.acquireLock(`${p}lock`, 'w1', 5000), true);
+  assert.is(await s.acquireLock(`${p}lock`, 'w2', 5000), false);
+  assert.is(await s.releaseLock(`${p}lock`, 'w2'), false, "not w2's to release");
+  assert.is(await s.extendLock(`${p}lock`, 'w1', 9000), true);
+  assert.is(await s.releaseLock(`${p}lock`, 'w1'), true);
+
+  assert.equal(await s.boundedIncrement(`${p}inv`, 5, 0, 8), { applied: true, value: 5 });
+  assert.equal(await s.boundedIncrement(`${p}inv`, 5, 0, 8), { applied: false, value: 5 });
+  assert.equal(await s.boundedIncrement(`${p}inv`, -5, 0, 8), { applied: true, value: 0 });
+
+  const n = await s.batchSetWithTtl({ [`${p}s1`]: 'user_123', [`${p}s2`]: 'user_456' }, 3600);
+  assert.is(n, 2);
+  assert.ok(((await redis.call('TTL', `${p}s1`)) as number) > 3500);
+
+  assert.is(await s.pushPriorityQueue(`${p}jobs`, 5, 'later'), true);
+  assert.is(await s.pushPriorityQueue(`${p}jobs`, 1, 'urgent'), true);
+  assert.is(await s.pushPriorityQueue(`${p}jobs`, 3, 'urgent'), false, 'updated');
+  assert.is(await s.pushPriorityQueue(`${p}jobs`, 2, 'soon'), true);
+  assert.equal(await s.popPriorityQueue(`${p}jobs`, 5), ['soon', 'urgent', 'later']);
+
+  const idx = `${p}{lru}:idx`;
+  const stats = `${p}{lru}:stats`;
+  for (const k of ['a', 'b', 'c'])
+    await s.cacheSetWithEviction(`${p}{lru}${k}`, k, 300, 3, idx, stats);
+  await sleep(2);
+  assert.is(await s.cacheGetLru(`${p}{lru}a`, idx, stats), 'a', 'a is now the most recent');
+  await sleep(2);
+  assert.is(await s.cacheSetWithEviction(`${p}{lru}d`, 'd', 300, 3, idx, stats), 1);
+  assert.is(await s.cacheGetLru(`${p}{lru}b`, idx, stats), null, 'b was the least recently used');
+  assert.is(await s.cacheGetLru(`${p}{lru}a`, idx, stats), 'a');
+  assert.equal(await redis.call('HGETALL', stats), {
+    sets: '4',
+    evictions: '1',
+    hits: '2',
+    misses: '1',
+  });
+
+  await s.smartCacheSet(`${p}sc`, 'v', 5000, `${p}sc:stats`);
+  assert.is(await s.smartCacheGet(`${p}sc`, `${p}sc:stats`), 'v');
+  assert.is(await s.smartCacheGet(`${p}sc2`, `${p}sc:stats`), null);
+  assert.equal(await s.smartCacheStats(`${p}sc:stats`), { hits: 1, misses: 1, sets: 1 });
+
+  const q = `${p}jq`;
+  const id = await s.jobPush(q, 'job-a');
+  const [job] = await s.jobPop(q);
+  assert.equal(job, { id, payload: 'job-a', failures: 0 });
+  assert.is(await s.jobFail(q, id, 1), 'retrying');
+  assert.is((await s.jobPop(q))[0].failures, 1);
+  assert.is(await s.jobFail(q, id, 1), 'failed');
+  await rejects(() => s.jobComplete(q, id), NotFoundError);
+});
+
+test('ScriptHelper: bad arguments are typed errors; Lua argument errors too', async () => {
+  const redis = await client();
+  const s = new ScriptHelper(redis);
+  const p = keyPrefix('shbad');
+  const cases: [() => Promise<unknown>, string][] = [
+    [() => s.acquireLock(`${p}l`, 'o', 0), 'ttlMs'],
+    [() => s.rateLimitSlidingWindow(`${p}r`, 10, 0), 'windowSeconds'],
+    [() => s.rateLimitTokenBucket(`${p}r`, 10, -1), 'refillRate'],
+    [() => s.boundedIncrement(`${p}b`, 1, 5, 1), 'maxVal'],
+    [() => s.batchSetWithTtl({}, 10), 'entries'],
+    [() => s.pushPriorityQueue(`${p}q`, Number.NaN, 'x'), 'priority'],
+    [() => s.popPriorityQueue(`${p}q`, 0), 'count'],
+    [() => s.cacheSetWithEviction(`${p}c`, 'v', 10, 0), 'maxSize'],
+  ];
+  for (const [fn, field] of cases)
+    assert.is((await rejects(fn, InvalidArgumentError)).field, field);
+  // cost above the limit passes the TypeScript checks and is refused by the script.
+  const err = await rejects(
+    () => s.rateLimitSlidingWindow(`${p}r`, 2, 10, 3),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'cost');
+  assert.equal(await keysLike(redis, `${p}*`), []);
+});
+
+test('LuaScriptManager: register, execute, info, list, validate with line numbers', async () => {
+  const redis = await client();
+  const ns = keyPrefix('scripts');
+  const m = new LuaScriptManager(redis, ns);
+  const sha = await m.registerScript('counter', COUNTER, '1.0.0');
+  assert.match(sha, /^[0-9a-f]{40}$/);
+  const k = keyPrefix('ctr');
+  assert.is(await m.executeScript('counter', [k], ['GET']), 0);
+  assert.is(await m.executeScript('counter', [k], ['INCR']), 1);
+  const info = await m.getScriptInfo('counter');
+  assert.is(info!.version, '1.0.0');
+  assert.is(info!.sha, sha);
+  assert.is(info!.calls, 2);
+  assert.is(info!.loaded, true);
+  assert.equal(Object.keys(m.listScripts()), ['counter']);
+  assert.is(await m.getScriptInfo('nope'), null);
+  await rejects(() => m.executeScript('nope'), InvalidArgumentError);
+
+  // Another process (another manager on the same namespace) runs it by name.
+  const other = new LuaScriptManager(redis, ns);
+  assert.is(await other.executeScript('counter', [k], ['INCR']), 2);
+
+  const ok = await m.validateScript(COUNTER);
+  assert.equal(ok, { valid: true, error: null, line: null });
+  const bad = await m.validateScript('local a = 1\nlocal b = 2\nlocal c =\nreturn a');
+  assert.is(bad.valid, false);
+  assert.is(bad.line, 4);
+  assert.match(bad.error!, /unexpected symbol/);
+  const shebang = await m.validateScript('#!lua flags=no-writes\nreturn 1 +');
+  assert.is(shebang.line, 2);
+  // Validation compiles without caching the script.
+  const probe = 'return "validate-only ' + keyPrefix() + '"';
+  assert.ok((await m.validateScript(probe)).valid);
+  const { createHash } = await import('node:crypto');
+  const probeSha = createHash('sha1').update(probe).digest('hex');
+  assert.equal(await redis.call('SCRIPT', 'EXISTS', probeSha), [0]);
+
+  const err = await rejects(() => m.registerScript('broken', 'return (', '1'), ScriptError);
+  assert.is(err.line, 1);
+  assert.is(err.code, 'CYREDIS_ERR_SCRIPT');
+});
+
+test('OptimizedLuaScriptManager.atomicLoadAndTest: registers only when every case passes', async () => {
+  const redis = await client();
+  const m = new OptimizedLuaScriptManager(redis, keyPrefix('scripts'));
+  const result = await m.atomicLoadAndTest('counter', COUNTER, '1.0.0', {
+    initial_value: { keys: ['test_counter'], args: ['GET'], expected: 0 },
+    increment: { keys: ['test_counter'], args: ['INCR'], expected: 1 },
+    bad_op: { keys: ['test_counter'], args: ['NOPE'], check: (r) => r === 0 },
+  });
+  assert.is(result.success, true, result.error ?? '');
+  assert.is(result.error, null);
+  assert.equal(
+    result.results.map((r) => r.passed),
+    [true, true, true],
+  );
+  const live = keyPrefix('live');
+  assert.is(await result.functions!.execute([live], ['GET']), 0);
+  assert.is(await result.functions!.execute([live], ['INCR']), 1);
+  assert.equal(await keysLike(redis, 'cy:scripttest:*'), [], 'scratch keys cleaned');
+  assert.is(await redis.call('EXISTS', 'test_counter'), 0, 'the real key was never touched');
+
+  const failing = await m.atomicLoadAndTest('counter2', COUNTER, '1.0.0', [
+    { keys: ['c'], args: ['INCR'], expected: 1 },
+    { keys: ['c'], args: ['INCR'], expected: 1 },
+  ]);
+  assert.is(failing.success, false);
+  assert.is(failing.functions, null);
+  assert.match(failing.error!, /test cases failed: 1 \(got 2\)/);
+  assert.is(await m.getScriptInfo('counter2'), null, 'not registered');
+  assert.equal(await keysLike(redis, 'cy:scripttest:*'), []);
+
+  const invalid = await m.atomicLoadAndTest('x', 'return +', '1', {});
+  assert.is(invalid.success, false);
+  assert.match(invalid.error!, /invalid script: script:1:/);
+
+  const errors = await m.atomicLoadAndTest('thrower', "return redis.error_reply('nope')", '1', {
+    fails: { expectError: /nope/ },
+  });
+  assert.is(errors.success, true);
+});
+
+test('scripts survive a server restart: reloadAllScripts and the NOSCRIPT fallback', async () => {
+  const server = await startRedis();
+  const redis = new HighPerformanceRedis({ host: server.host, port: server.port });
+  redis.on('error', () => {});
+  try {
+    const m = new LuaScriptManager(redis);
+    const helper = new ScriptHelper(redis);
+    await m.registerScript('counter', COUNTER, '1');
+    await m.registerScript('echo', 'return ARGV[1]', '1');
+    assert.is(await helper.acquireLock('l', 'o', 60_000), true);
+
+    const restart = async (): Promise<void> => {
+      await server.restart();
+      for (let i = 0; i < 100; i++) {
+        if (
+          await redis.call('PING').then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
+        await sleep(50);
+      }
+      throw new Error('no reconnect');
+    };
+    await restart();
+    assert.equal(
+      await redis.call('SCRIPT', 'EXISTS', (await m.getScriptInfo('counter'))!.sha),
+      [0],
+    );
+    const reloaded = await m.reloadAllScripts();
+    assert.equal(Object.keys(reloaded).sort(), ['counter', 'echo']);
+    assert.ok(reloaded.counter.ok && reloaded.echo.ok);
+    assert.is((await m.getScriptInfo('echo'))!.loaded, true);
+    assert.is(await m.executeScript('echo', [], ['hi']), 'hi');
+    const adopter = new LuaScriptManager(redis);
+    assert.is(await adopter.executeScript('echo', [], ['shared']), 'shared', 'copy rewritten');
+
+    await restart();
+    assert.is(await m.executeScript('counter', ['c'], ['INCR']), 1, 'NOSCRIPT: loaded again');
+    assert.is((await m.getScriptInfo('counter'))!.reloads, 1);
+    assert.is(await helper.acquireLock('l', 'o2', 1000), true, 'ScriptHelper after a restart');
+
+    assert.is(await m.cleanupScripts(true), 2);
+    assert.equal(m.listScripts(), {});
+    await rejects(() => m.cleanupScripts(false), InvalidArgumentError);
+  } finally {
+    await redis.close();
+    await server.stop();
+  }
+});
+
+test.after(closeAll);
+test.run();

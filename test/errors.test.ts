@@ -17,6 +17,11 @@ const table: [Error, string, string][] = [
   [new errors.WatchError(), 'WatchError', 'CYREDIS_ERR_WATCH'],
   [new errors.ClosedError(), 'ClosedError', 'CYREDIS_ERR_CLOSED'],
   [new errors.OfflineQueueFullError(10), 'OfflineQueueFullError', 'CYREDIS_ERR_OFFLINE_QUEUE_FULL'],
+  [new errors.LockNotHeldError('x'), 'LockNotHeldError', 'CYREDIS_ERR_LOCK_NOT_HELD'],
+  [new errors.StaleReceiptError('x'), 'StaleReceiptError', 'CYREDIS_ERR_STALE_RECEIPT'],
+  [new errors.NotFoundError('x'), 'NotFoundError', 'CYREDIS_ERR_NOT_FOUND'],
+  [new errors.LibraryLoadError('cy_x', 'x'), 'LibraryLoadError', 'CYREDIS_ERR_LIBRARY_LOAD'],
+  [new errors.ScriptError('x', 3), 'ScriptError', 'CYREDIS_ERR_SCRIPT'],
 ];
 
 for (const [err, name, code] of table) {

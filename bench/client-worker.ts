@@ -110,7 +110,12 @@ async function workload(d: Driver, w: Workload, n: number): Promise<void> {
   }
 }
 
-async function measure(name: ClientName, w: Workload, port: number, n: number): Promise<{ ops: number; seconds: number; cpuUs: number }> {
+async function measure(
+  name: ClientName,
+  w: Workload,
+  port: number,
+  n: number,
+): Promise<{ ops: number; seconds: number; cpuUs: number }> {
   const d = await driver(name, port);
   await workload(d, w, Math.max(1, Math.floor(n / 10))); // warm-up
   const cpu0 = process.cpuUsage();
@@ -123,7 +128,12 @@ async function measure(name: ClientName, w: Workload, port: number, n: number): 
 }
 
 if (isMainThread && process.argv[1]?.endsWith('client-worker.js')) {
-  const [name, w, portText, threadsText] = process.argv.slice(2) as [ClientName, Workload, string, string?];
+  const [name, w, portText, threadsText] = process.argv.slice(2) as [
+    ClientName,
+    Workload,
+    string,
+    string?,
+  ];
   const port = Number(portText);
   if (w === 'threads') {
     // N worker threads, each with its own client (and, for cyredis, its own native connection).
@@ -136,7 +146,9 @@ if (isMainThread && process.argv[1]?.endsWith('client-worker.js')) {
         { length: threads },
         () =>
           new Promise((resolve, reject) => {
-            const worker = new Worker(new URL(import.meta.url), { workerData: { name, port, n: per } });
+            const worker = new Worker(new URL(import.meta.url), {
+              workerData: { name, port, n: per },
+            });
             worker.once('message', resolve);
             worker.once('error', reject);
           }),

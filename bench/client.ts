@@ -14,7 +14,7 @@ import type { ClientName, Workload } from './client-worker.js';
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1] || 3) || 3;
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : null;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 
 const clients: ClientName[] = ['cyredis', 'cyredis-ts', 'node-redis', 'ioredis'];
 const threadCounts = Array.from({ length: availableParallelism() }, (_, i) => i + 1);
@@ -29,7 +29,7 @@ const workloads: [Workload, number][] = [
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 const server = await startRedis('plain');
@@ -46,14 +46,25 @@ try {
     for (const [w, threads] of workloads) {
       if (only && !only.includes(w)) continue;
       // Rotate the client order each repetition so no client always runs first.
-      const order = clients.map((_, i) => clients[(i + rep) % clients.length]!);
+      const order = clients.map((_, i) => clients[(i + rep) % clients.length]);
       for (const client of order) {
         const env = { ...process.env, ...(client === 'cyredis-ts' ? { CYREDIS_NATIVE: '0' } : {}) };
-        const res = spawnSync(process.execPath, [worker, client, w, String(port), String(threads)], { env, encoding: 'utf8', timeout: 120_000 });
+        const res = spawnSync(
+          process.execPath,
+          [worker, client, w, String(port), String(threads)],
+          { env, encoding: 'utf8', timeout: 120_000 },
+        );
         if (res.status !== 0) throw new Error(`${client} ${w}: ${res.stderr || res.error}`);
-        const { ops, seconds, cpuUs } = JSON.parse(res.stdout.trim().split('\n').pop()!) as { ops: number; seconds: number; cpuUs: number };
+        const { ops, seconds, cpuUs } = JSON.parse(res.stdout.trim().split('\n').pop()!) as {
+          ops: number;
+          seconds: number;
+          cpuUs: number;
+        };
         const key = `${w === 'threads' ? `threads x${threads}` : w}|${client}`;
-        samples.set(key, [...(samples.get(key) ?? []), { opsPerSec: ops / seconds, cpuUsPerOp: cpuUs / ops }]);
+        samples.set(key, [
+          ...(samples.get(key) ?? []),
+          { opsPerSec: ops / seconds, cpuUsPerOp: cpuUs / ops },
+        ]);
       }
     }
   }
@@ -63,7 +74,7 @@ try {
 
 const rows: Record<string, string | number>[] = [];
 const json: Record<string, unknown>[] = [];
-const names = [...new Set([...samples.keys()].map((k) => k.split('|')[0]!))];
+const names = [...new Set([...samples.keys()].map((k) => k.split('|')[0]))];
 for (const w of names) {
   const get = (c: ClientName) => {
     const s = samples.get(`${w}|${c}`) ?? [];
@@ -87,7 +98,17 @@ for (const w of names) {
 }
 
 const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim();
-console.log(`node ${process.version} | ${cpus()[0]?.model ?? 'cpu?'} x${availableParallelism()} | ${redisVersion}`);
+console.log(
+  `node ${process.version} | ${cpus()[0]?.model ?? 'cpu?'} x${availableParallelism()} | ${redisVersion}`,
+);
 console.log(`medians of ${reps} interleaved repetitions, each client in its own process`);
 console.table(rows);
-console.log(JSON.stringify({ bench: 'client', node: process.version, cpu: cpus()[0]?.model, reps, results: json }));
+console.log(
+  JSON.stringify({
+    bench: 'client',
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    reps,
+    results: json,
+  }),
+);

@@ -181,7 +181,7 @@ export class ConfigError extends CyRedisError {
   constructor(file: string, issues: ConfigIssue[], options?: { cause?: unknown }) {
     const lines = issues.map((i) => `${file}: ${i.field} ${i.problem}`);
     super(
-      lines.length === 1 ? lines[0]! : `${lines.length} problems:\n  ${lines.join('\n  ')}`,
+      lines.length === 1 ? lines[0] : `${lines.length} problems:\n  ${lines.join('\n  ')}`,
       options,
     );
     this.name = 'ConfigError';

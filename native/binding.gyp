@@ -12,7 +12,7 @@
       ],
       'dependencies': ['../vendor/hiredis/hiredis.gyp:hiredis'],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED'],
+      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],
       'cflags_cc': ['-std=c++17', '-O3', '-Wall', '-Wextra', '-Werror', '-fno-exceptions'],
       'cflags_cc!': ['-fno-rtti'],
       'xcode_settings': {

@@ -18,14 +18,29 @@ namespace {
 bool GetClass(Napi::Object classes, const char* name, napi_ref* out) {
   Napi::Value value = classes.Get(name);
   if (!value.IsFunction()) {
-    Napi::TypeError::New(classes.Env(), std::string("setup: ") + name + " must be a function")
-        .ThrowAsJavaScriptException();
+    Throw(classes.Env(), ErrorKind::Type, std::string("setup: ") + name + " must be a function");
     return false;
   }
   return napi_create_reference(classes.Env(), value, 1, out) == napi_ok;
 }
 
 }  // namespace
+
+void Throw(napi_env env, ErrorKind kind, const std::string& message) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return;
+  switch (kind) {
+    case ErrorKind::Type:
+      napi_throw_type_error(env, nullptr, message.c_str());
+      break;
+    case ErrorKind::Range:
+      napi_throw_range_error(env, nullptr, message.c_str());
+      break;
+    case ErrorKind::Error:
+      napi_throw_error(env, nullptr, message.c_str());
+      break;
+  }
+}
 
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   reader = Napi::Persistent(Reader::Define(env));
@@ -59,7 +74,7 @@ void Addon::DeleteRefs(napi_env env) {
 Napi::Value Addon::Setup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) {
-    Napi::TypeError::New(env, "setup: classes must be an object").ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Type, "setup: classes must be an object");
     return env.Undefined();
   }
   DeleteRefs(env);
@@ -80,7 +95,7 @@ Napi::Value Addon::Setup(const Napi::CallbackInfo& info) {
 
 bool ReadOptions(Napi::Env env, Napi::Value value, ReaderOptions* out) {
   if (!value.IsObject()) {
-    Napi::TypeError::New(env, "options must be an object").ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Type, "options must be an object");
     return false;
   }
   Napi::Object o = value.As<Napi::Object>();
@@ -100,8 +115,7 @@ bool ReadOptions(Napi::Env env, Napi::Value value, ReaderOptions* out) {
     Napi::Value v = o.Get(fields[k].name);
     if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() < 0 ||
         v.As<Napi::Number>().DoubleValue() > fields[k].max) {
-      Napi::RangeError::New(env, std::string("options.") + fields[k].name + " is out of range")
-          .ThrowAsJavaScriptException();
+      Throw(env, ErrorKind::Range, std::string("options.") + fields[k].name + " is out of range");
       return false;
     }
     values[k] = v.As<Napi::Number>().DoubleValue();
@@ -119,7 +133,7 @@ bool ReadOptions(Napi::Env env, Napi::Value value, ReaderOptions* out) {
 Napi::Value Addon::EncodeCommand(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray()) {
-    Napi::TypeError::New(env, "args must be an array").ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Type, "args must be an array");
     return env.Undefined();
   }
   Napi::Array args = info[0].As<Napi::Array>();
@@ -146,7 +160,7 @@ Napi::Value Addon::EncodeCommand(const Napi::CallbackInfo& info) {
   long long len = redisFormatSdsCommandArgv(&target, static_cast<int>(argc), argv.data(),
                                             argvlen.data());
   if (len < 0) {
-    Napi::Error::New(env, "Out of memory").ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Error, "Out of memory");
     return env.Undefined();
   }
   Napi::Buffer<char> out = Napi::Buffer<char>::Copy(env, target, static_cast<size_t>(len));

@@ -4,6 +4,8 @@
 
 #include <napi.h>
 
+#include <string>
+
 #include "reply_builder.h"
 
 namespace cyredis {
@@ -22,6 +24,13 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value EncodeCommand(const Napi::CallbackInfo& info);
   void DeleteRefs(napi_env env);
 };
+
+enum class ErrorKind { Error, Type, Range };
+
+// Throws a JS error. Unlike Napi::Error::ThrowAsJavaScriptException (which aborts the process
+// when the throw fails), a failure is ignored: while a worker thread is being terminated every
+// N-API call fails, and the thread is going away anyway.
+void Throw(napi_env env, ErrorKind kind, const std::string& message);
 
 // Reads ReaderOptions from a JS object; throws (and returns false) on a bad field.
 bool ReadOptions(Napi::Env env, Napi::Value value, ReaderOptions* out);

@@ -45,14 +45,13 @@ Connection::Connection(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<Connection>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   if (!env.GetInstanceData<Addon>()->ready) {
-    Napi::Error::New(env, "cyredis native: setup() must run first").ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Error, "cyredis native: setup() must run first");
     return;
   }
   ReaderOptions options{};
   if (!ReadOptions(env, info[0], &options)) return;
   if (!info[1].IsFunction() || !info[2].IsFunction()) {
-    Napi::TypeError::New(env, "onReplies and onEvent must be functions")
-        .ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Type, "onReplies and onEvent must be functions");
     return;
   }
   builder_ = std::make_unique<ReplyBuilder>(options);
@@ -75,7 +74,7 @@ Connection::~Connection() {
 
 bool Connection::StartSocket(Napi::Env env, bool tcp) {
   if (state_ != State::Idle) {
-    Napi::Error::New(env, "connection already used").ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Error, "connection already used");
     return false;
   }
   socket_ = static_cast<Socket*>(calloc(1, sizeof(Socket)));
@@ -85,7 +84,7 @@ bool Connection::StartSocket(Napi::Env env, bool tcp) {
   if (rc != 0) {
     free(socket_);
     socket_ = nullptr;
-    Napi::Error::New(env, uv_strerror(rc)).ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Error, uv_strerror(rc));
     return false;
   }
   socket_->h.handle.data = socket_;
@@ -105,8 +104,7 @@ Napi::Value Connection::ConnectTcp(const Napi::CallbackInfo& info) {
   int rc = family == 6 ? uv_ip6_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
                        : uv_ip4_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
   if (rc != 0) {
-    Napi::Error::New(env, std::string("bad address ") + ip + ": " + uv_strerror(rc))
-        .ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Error, std::string("bad address ") + ip + ": " + uv_strerror(rc));
     return env.Undefined();
   }
   if (!StartSocket(env, true)) return env.Undefined();
@@ -213,7 +211,7 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
   } else {
     size_t units = 0;
     if (napi_get_value_string_utf16(env, arg, nullptr, 0, &units) != napi_ok) {
-      Napi::TypeError::New(info.Env(), "data must be a string or Buffer").ThrowAsJavaScriptException();
+      Throw(info.Env(), ErrorKind::Type, "data must be a string or Buffer");
       return Napi::Value();
     }
     size_t cap = units * 3 + 1;  // UTF-8 needs at most 3 bytes per UTF-16 unit

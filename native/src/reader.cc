@@ -25,8 +25,7 @@ Napi::Function Reader::Define(Napi::Env env) {
 Reader::Reader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reader>(info) {
   Napi::Env env = info.Env();
   if (!env.GetInstanceData<Addon>()->ready) {
-    Napi::Error::New(env, "cyredis native: setup() must run before readers are created")
-        .ThrowAsJavaScriptException();
+    Throw(env, ErrorKind::Error, "cyredis native: setup() must run before readers are created");
     return;
   }
   ReaderOptions options{};
@@ -44,8 +43,7 @@ Napi::Value Reader::Feed(const Napi::CallbackInfo& info) {
   const char* data;
   size_t len;
   if (!BytesOf(env, info[0], &data, &len)) {
-    Napi::TypeError::New(info.Env(), "chunk must be a Buffer or Uint8Array")
-        .ThrowAsJavaScriptException();
+    Throw(info.Env(), ErrorKind::Type, "chunk must be a Buffer or Uint8Array");
     return Napi::Value();
   }
   napi_value out;

@@ -88,6 +88,9 @@ export class RespReader implements ReaderImpl {
   readonly #impl: ReaderImpl;
 
   constructor(options: ReaderOptions & { implementation?: ReaderImplementation } = {}) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError('options', 'must be an object');
+    }
     const { implementation, ...rest } = options;
     const resolved = resolveReaderOptions(rest);
     if (implementation !== undefined && implementation !== 'native' && implementation !== 'ts') {

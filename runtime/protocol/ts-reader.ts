@@ -18,6 +18,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const LLONG_MAX = 2n ** 63n - 1n;
 const LLONG_MIN_ABS = 2n ** 63n;
 const SIZE_MAX = 2n ** 64n - 1n;
+/** V8's longest string (characters); fewer UTF-8 bytes always fit. */
+const MAX_STRING_LENGTH = 2 ** 29 - 24;
 
 type Aggregate = '*' | '%' | '~' | '>' | '|';
 
@@ -61,14 +63,24 @@ function string2ll(s: string): bigint | null {
   return v;
 }
 
-/** Like string2ll for lengths, with a fast path for the short numbers that are the norm. */
-function parseCount(s: string): number | bigint | null {
-  if (s.length > 0 && s.length < 16) {
-    if (s === '0' || s === '-1') return Number(s);
-    if (/^-?[1-9][0-9]*$/.test(s)) return Number(s);
-    return null;
+/** string2ll() over the bytes [from, to): a number when it has at most 15 digits (always
+ *  exact), else through BigInt; null when hiredis would reject it. */
+function parseInteger(buf: Buffer, from: number, to: number): number | bigint | null {
+  const negative = buf[from] === 0x2d;
+  const first = negative ? from + 1 : from;
+  const digits = to - first;
+  if (digits <= 0) return null;
+  if (digits > 15) return string2ll(buf.toString('latin1', from, to));
+  let d = buf[first] - 0x30;
+  if (d === 0) return digits === 1 && !negative ? 0 : null; // no leading zeros, no "-0"
+  if (d < 0 || d > 9) return null;
+  let v = d;
+  for (let i = first + 1; i < to; i++) {
+    d = buf[i] - 0x30;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
   }
-  return string2ll(s);
+  return negative ? -v : v;
 }
 
 const HEX_FLOAT = /^[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?$/;
@@ -247,9 +259,23 @@ export class TsReader implements ReaderImpl {
     return new ProtocolError(`Bulk string length exceeds maxBulkLength (${this.#o.maxBulkLength})`);
   }
 
-  /** Index of the first "\r\n" at or after `from`, or -1. */
+  /** Index of the first "\r\n" at or after `from`, or -1. Most lines are short: a JS loop
+   *  finds their end without a native call; a long one is searched with indexOf (memchr). */
   #lineEnd(from: number): number {
-    return this.#buf.indexOf('\r\n', from, 'latin1');
+    const buf = this.#buf;
+    const last = buf.length - 1;
+    const scan = Math.min(last, from + 32);
+    let i = from;
+    for (; i < scan; i++) {
+      if (buf[i] === CR && buf[i + 1] === LF) return i;
+    }
+    while (i < last) {
+      i = buf.indexOf(CR, i);
+      if (i === -1 || i === last) return -1;
+      if (buf[i + 1] === LF) return i;
+      i++;
+    }
+    return -1;
   }
 
   #parse(out: RespValue[]): void {
@@ -277,7 +303,7 @@ export class TsReader implements ReaderImpl {
         case 0x21 /* ! */: {
           const end = this.#lineEnd(start + 1);
           if (end === -1) return;
-          const len = parseCount(buf.toString('latin1', start + 1, end));
+          const len = parseInteger(buf, start + 1, end);
           if (len === null) throw new ProtocolError('Bad bulk string length');
           if (len < -1 || len > SIZE_MAX)
             throw new ProtocolError('Bulk string length out of range');
@@ -316,7 +342,7 @@ export class TsReader implements ReaderImpl {
         case 0x7c /* | */: {
           const end = this.#lineEnd(start + 1);
           if (end === -1) return;
-          const count = parseCount(buf.toString('latin1', start + 1, end));
+          const count = parseInteger(buf, start + 1, end);
           if (count === null) throw new ProtocolError('Bad multi-bulk length');
           if (count < -1 || count > SIZE_MAX)
             throw new ProtocolError('Multi-bulk length out of range');
@@ -358,7 +384,7 @@ export class TsReader implements ReaderImpl {
     const buf = this.#buf;
     switch (type) {
       case 0x3a: {
-        const n = parseCount(buf.toString('latin1', from, to));
+        const n = parseInteger(buf, from, to);
         if (n === null) throw new ProtocolError('Bad integer value');
         if (typeof n === 'number') return n;
         return n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : n;
@@ -391,16 +417,30 @@ export class TsReader implements ReaderImpl {
         for (let i = from; i < to; i++) {
           if (buf[i] === CR || buf[i] === LF) throw new ProtocolError('Bad simple string value');
         }
-        const s = buf.toString('utf8', from, to);
+        const s = this.#text(from, to);
         return type === 0x2d ? new ReplyError(s) : s;
       }
     }
   }
 
   #bulkValue(type: number, from: number, to: number): RespValue {
-    if (type === 0x21) return new ReplyError(this.#buf.toString('utf8', from, to));
+    if (type === 0x21) return new ReplyError(this.#text(from, to));
     if (this.#o.returnBuffers) return Buffer.from(this.#buf.subarray(from, to));
-    return this.#buf.toString('utf8', from, to);
+    return this.#text(from, to);
+  }
+
+  /** The bytes as a string. V8 caps strings at 2^29 - 24 characters; a reply over that is lost,
+   *  so the stream cannot go on: a sticky error, worded as the native reader words it. */
+  #text(from: number, to: number): string {
+    if (to - from < MAX_STRING_LENGTH) return this.#buf.toString('utf8', from, to);
+    try {
+      return this.#buf.toString('utf8', from, to);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ERR_STRING_TOO_LONG') throw err;
+      throw new ProtocolError(
+        `Reply string of ${to - from} bytes is too long for a JavaScript string`,
+      );
+    }
   }
 
   #finish(kind: Aggregate, items: RespValue[]): RespValue {
@@ -441,15 +481,18 @@ export class TsReader implements ReaderImpl {
   }
 
   #addAttr(attr: RespValue): void {
-    const top = this.#stack[this.#stack.length - 1];
+    const n = this.#stack.length;
+    const top = n > 0 ? this.#stack[n - 1] : undefined;
     if (top) (top.attrs ??= []).push(attr);
     else (this.#rootAttrs ??= []).push(attr);
   }
 
   /** Attaches a finished value to its parent, closing every aggregate it completes. */
   #complete(value: RespValue, out: RespValue[]): void {
+    const stack = this.#stack;
     for (;;) {
-      const top = this.#stack[this.#stack.length - 1];
+      // (no stack[-1] read when empty: an out-of-bounds load is a slow path in V8)
+      const top = stack.length > 0 ? stack[stack.length - 1] : undefined;
       const attrs = top ? top.attrs : this.#rootAttrs;
       if (attrs) {
         if (this.#o.attributes) {
@@ -467,7 +510,7 @@ export class TsReader implements ReaderImpl {
       }
       top.items.push(value);
       if (--top.remaining > 0) return;
-      this.#stack.pop();
+      stack.pop();
       value = this.#finish(top.type, top.items);
       if (top.type === '|') {
         this.#addAttr(value);

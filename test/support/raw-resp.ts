@@ -17,7 +17,7 @@ export function frameEnd(buf: Buffer, pos: number): number {
   let pending = 1; // items still to skip
   while (pending > 0) {
     if (pos >= buf.length) return -1;
-    const type = String.fromCharCode(buf[pos]!);
+    const type = String.fromCharCode(buf[pos]);
     const eol = buf.indexOf('\r\n', pos + 1, 'latin1');
     if (eol === -1) return -1;
     const n = Number(buf.toString('latin1', pos + 1, eol));
@@ -108,7 +108,7 @@ export class RawResp {
   async call(...args: CommandArg[]): Promise<Buffer> {
     this.send(args);
     const [frame] = await this.frames(1);
-    return frame!;
+    return frame;
   }
 
   close(): void {

@@ -193,8 +193,9 @@ void Connection::OnRead(ssize_t nread, const uv_buf_t* buf) {
   napi_close_handle_scope(env_, scope);
 }
 
-// write(data: string | Buffer): queued bytes after this write (0 when all went out at once),
-// or -1 when the socket is not open.
+// write(data: string | Buffer, count?: number, buffers?: boolean | runs?: number[]): queued
+// bytes after this write (0 when all went out at once), or -1 when the socket is not open.
+// count/runs announce the replies the written commands expect (ReplyBuilder::Expect).
 Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   napi_value arg = info[0];
@@ -203,6 +204,7 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
     napi_create_int32(env, -1, &result);
     return Napi::Value(env, result);
   }
+  ExpectRuns(info, 1, builder_.get());
   const char* data;
   size_t len;
   int queued;

@@ -19,7 +19,8 @@ bool BytesOf(napi_env env, napi_value value, const char** data, size_t* len) {
 
 Napi::Function Reader::Define(Napi::Env env) {
   return DefineClass(env, "NativeReader",
-                     {InstanceMethod<&Reader::Feed>("feed"), InstanceMethod<&Reader::Reset>("reset")});
+                     {InstanceMethod<&Reader::Feed>("feed"), InstanceMethod<&Reader::Reset>("reset"),
+                      InstanceMethod<&Reader::Expect>("expect")});
 }
 
 Reader::Reader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Reader>(info) {
@@ -59,6 +60,30 @@ Napi::Value Reader::Feed(const Napi::CallbackInfo& info) {
 Napi::Value Reader::Reset(const Napi::CallbackInfo& info) {
   builder_->Reset();
   return info.Env().Undefined();
+}
+
+// expect(count: number, returnBuffers: boolean)
+Napi::Value Reader::Expect(const Napi::CallbackInfo& info) {
+  ExpectRuns(info, 0, builder_.get());
+  return info.Env().Undefined();
+}
+
+// Reads (count, buffers) from info[at], info[at + 1], or runs [count, flag, count, flag, ...]
+// from an array at info[at], into `builder`.
+void ExpectRuns(const Napi::CallbackInfo& info, size_t at, ReplyBuilder* builder) {
+  if (info.Length() <= at || builder == nullptr) return;
+  Napi::Value first = info[at];
+  if (first.IsNumber()) {
+    builder->Expect(static_cast<uint64_t>(first.As<Napi::Number>().Int64Value()),
+                    info.Length() > at + 1 && info[at + 1].ToBoolean());
+    return;
+  }
+  if (!first.IsArray()) return;
+  Napi::Array runs = first.As<Napi::Array>();
+  for (uint32_t k = 0; k + 1 < runs.Length(); k += 2) {
+    builder->Expect(static_cast<uint64_t>(runs.Get(k).ToNumber().Int64Value()),
+                    runs.Get(k + 1).ToBoolean());
+  }
 }
 
 }  // namespace cyredis

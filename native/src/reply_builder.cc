@@ -91,7 +91,29 @@ ReplyBuilder::~ReplyBuilder() {
   if (pushRef_ != nullptr) napi_delete_reference(env_, pushRef_);
 }
 
+void ReplyBuilder::Expect(uint64_t count, bool buffers) {
+  if (count == 0) return;
+  if (!modes_.empty() && modes_.back().buffers == buffers) {
+    modes_.back().count += count;
+  } else {
+    modes_.push_back({count, buffers});
+  }
+}
+
+bool ReplyBuilder::PeekMode() const {
+  return modes_.empty() ? options_.returnBuffers : modes_.front().buffers;
+}
+
+// The mode of the reply that just completed. A push frame answers no command: it takes none.
+bool ReplyBuilder::TakeMode(bool push) {
+  if (push || modes_.empty()) return options_.returnBuffers;
+  bool buffers = modes_.front().buffers;
+  if (--modes_.front().count == 0) modes_.pop_front();
+  return buffers;
+}
+
 void ReplyBuilder::Reset() {
+  modes_.clear();
   redisReaderFree(reader_);
   reader_ = redisReaderCreateWithFunctions(const_cast<redisReplyObjectFunctions*>(&kFunctions));
   nodes_.clear();
@@ -138,7 +160,7 @@ void* ReplyBuilder::OnString(const redisReadTask* task, char* str, size_t len) {
     return self->Push(node);
   }
   if (task->parent == nullptr && task->type == REDIS_REPLY_STRING) {
-    node.v.value = self->MakeString(self->feedEnv_, str, len, self->options_.returnBuffers);
+    node.v.value = self->MakeString(self->feedEnv_, str, len, self->PeekMode());
     if (node.v.value != nullptr) {
       node.where = Node::kMade;
       return self->Push(node);
@@ -285,6 +307,7 @@ bool ReplyBuilder::Parse(napi_env env, const JsClasses& js, const char* data, si
       }
       if (reply == nullptr) break;
       replyEnd_ = fed_ - (reader_->len - reader_->pos);
+      buffers_ = TakeMode(nodes_[0].type == REDIS_REPLY_PUSH);
       size_t i = 0;
       napi_value value = Convert(env, js, &i);
       nodes_.clear();
@@ -392,7 +415,7 @@ napi_value ReplyBuilder::Convert(napi_env env, const JsClasses& js, size_t* i) {
   switch (node.type) {
     case REDIS_REPLY_STRING:
     case REDIS_REPLY_VERB:
-      value = StringValue(env, node, options_.returnBuffers);
+      value = StringValue(env, node, buffers_);
       break;
     case REDIS_REPLY_STATUS:
       value = StringValue(env, node, false);

@@ -23,6 +23,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -72,8 +73,12 @@ class ReplyBuilder {
             uint32_t* count);
   const std::string& error() const { return error_; }
   bool failed() const { return !error_.empty(); }
-  // Forgets buffered bytes, a partial reply and a sticky error.
+  // Forgets buffered bytes, a partial reply, expected modes and a sticky error.
   void Reset();
+  // The next `count` replies (push frames aside) decode their bulk strings as Buffers when
+  // `buffers`, else as strings. Replies nobody announced use options.returnBuffers. The client
+  // announces every command it writes, so one call can ask for Buffers (getBuffer).
+  void Expect(uint64_t count, bool buffers);
   // Creates a JS ProtocolError carrying error().
   napi_value MakeProtocolError(napi_env env, const JsClasses& js) const;
 
@@ -127,7 +132,17 @@ class ReplyBuilder {
   napi_value ObjectAssigner(napi_env env);
   bool AssignPairs(napi_env env, napi_value assign, size_t base);
 
+  // Runs of replies announced by Expect(), oldest first.
+  struct ModeRun {
+    uint64_t count;  // replies in this run
+    bool buffers;    // their bulk strings as Buffers
+  };
+  bool PeekMode() const;
+  bool TakeMode(bool push);
+
   ReaderOptions options_;
+  std::deque<ModeRun> modes_;       // announced reply modes (see Expect)
+  bool buffers_ = false;            // the mode of the reply being converted
   redisReader* reader_;
   std::vector<Node> nodes_;         // pre-order nodes of the reply being read
   std::string bytes_;               // string payloads of kInBytes nodes

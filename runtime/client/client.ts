@@ -163,7 +163,7 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
           options.signal,
           CommandFlags.None,
           0,
-          options.returnBuffers ?? false,
+          options.returnBuffers ?? this.options.returnBuffers,
         );
       }
     });
@@ -215,6 +215,9 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
           transform,
           timeoutMs,
           options?.signal,
+          CommandFlags.None,
+          0,
+          options?.returnBuffers ?? this.options.returnBuffers,
         );
       });
       this.#pool.release(conn);
@@ -333,7 +336,7 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
           options?.signal,
           CommandFlags.None,
           0,
-          options?.returnBuffers ?? false,
+          options?.returnBuffers ?? this.options.returnBuffers,
         ),
       );
   }

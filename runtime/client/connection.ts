@@ -84,6 +84,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #out = '';
   #outParts: (string | Buffer)[] | null = null;
   #unflushed = 0; // commands at the FIFO tail whose bytes are still in #out
+  // Replies the unflushed commands expect, announced to the reader with the write: the
+  // current run (#runCount replies, Buffers or not) after earlier runs [count, flag, ...].
+  #runCount = 0;
+  #runBuffers = false;
+  #runs: number[] | null = null;
   #flushScheduled = false;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -156,7 +161,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     signal?: AbortSignal,
     flags: number = CommandFlags.None,
     expect = 0,
-    returnBuffers = false,
+    returnBuffers = this.options.returnBuffers,
   ): void {
     let encoded: string | Buffer;
     try {
@@ -212,6 +217,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     this.#inflight.push(cmd);
     this.#unflushed++;
+    // Announce the reply this command expects (pub/sub commands are answered by push frames).
+    if (!(cmd.flags & CommandFlags.PubSub)) {
+      if (this.#runCount === 0 || cmd.returnBuffers === this.#runBuffers) {
+        this.#runBuffers = cmd.returnBuffers;
+        this.#runCount++;
+      } else {
+        (this.#runs ??= []).push(this.#runCount, this.#runBuffers ? 1 : 0);
+        this.#runBuffers = cmd.returnBuffers;
+        this.#runCount = 1;
+      }
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(this.#flush);
@@ -225,10 +241,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#outParts === null
         ? this.#out
         : Buffer.concat(this.#outParts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    const runs = this.#runs;
+    const count = this.#runCount;
+    const buffers = this.#runBuffers;
     this.#out = '';
     this.#outParts = null;
     this.#unflushed = 0;
-    this.#transport?.write(data);
+    this.#runs = null;
+    this.#runCount = 0;
+    if (runs === null) {
+      this.#transport?.write(data, count, buffers);
+    } else {
+      runs.push(count, buffers ? 1 : 0);
+      this.#transport?.write(data, runs, false);
+    }
   };
 
   readonly #onReplies = (replies: RespValue[]): void => {
@@ -376,6 +402,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     for (; this.#unflushed > 0; this.#unflushed--) unsent.unshift(this.#inflight.pop()!);
     this.#out = '';
     this.#outParts = null;
+    this.#runs = null;
+    this.#runCount = 0;
     // Written and unanswered: the outcome is unknown.
     const lost =
       err === null

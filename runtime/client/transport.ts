@@ -28,8 +28,12 @@ export interface TransportEvents {
 
 export interface Transport {
   readonly kind: TransportKind;
-  /** Sends bytes; false when the transport is not open (the bytes are dropped). */
-  write(data: string | Buffer): boolean;
+  /**
+   * Sends bytes; false when the transport is not open (the bytes are dropped). The written
+   * commands expect `count` replies decoded as Buffers or not (`buffers`), or, when `count` is
+   * an array, runs [count, flag, count, flag, ...] (see RespReader.expect).
+   */
+  write(data: string | Buffer, count: number | number[], buffers: boolean): boolean;
   /** Closes the socket at once; the close event follows with `reason` (or null). */
   close(reason?: Error): void;
 }
@@ -37,7 +41,7 @@ export interface Transport {
 interface NativeConnectionHandle {
   connectTcp(ip: string, port: number, family: number): void;
   connectUnix(path: string): void;
-  write(data: string | Buffer): number;
+  write(data: string | Buffer, count: number | number[], buffers: boolean): number;
   close(): void;
   setKeepAlive(enable: boolean, delaySeconds: number): void;
 }
@@ -124,8 +128,8 @@ class NativeTransport implements Transport {
     }
   }
 
-  write(data: string | Buffer): boolean {
-    return this.#conn.write(data) >= 0;
+  write(data: string | Buffer, count: number | number[], buffers: boolean): boolean {
+    return this.#conn.write(data, count, buffers) >= 0;
   }
 
   close(reason?: Error): void {
@@ -188,8 +192,13 @@ class NodeTransport implements Transport {
     });
   }
 
-  write(data: string | Buffer): boolean {
+  write(data: string | Buffer, count: number | number[], buffers: boolean): boolean {
     if (!this.#open) return false;
+    if (typeof count === 'number') {
+      this.#reader.expect(count, buffers);
+    } else {
+      for (let i = 0; i < count.length; i += 2) this.#reader.expect(count[i]!, count[i + 1] === 1);
+    }
     this.#socket.write(data);
     return true;
   }

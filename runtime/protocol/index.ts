@@ -116,6 +116,10 @@ export class RespReader implements ReaderImpl {
   reset(): void {
     this.#impl.reset();
   }
+
+  expect(count: number, returnBuffers: boolean): void {
+    this.#impl.expect(count, returnBuffers);
+  }
 }
 
 /** Encodes a command as RESP (binary safe). Throws InvalidArgumentError for a bad argument. */

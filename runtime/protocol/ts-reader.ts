@@ -157,12 +157,33 @@ export class TsReader implements ReaderImpl {
   #fed = 0; // bytes fed since the last reset()
   #replyEnd = 0; // value of #fed at the end of the last complete reply
   #error: ProtocolError | null = null;
+  #modes: { count: number; buffers: boolean }[] = []; // announced by expect(), oldest first
+  #buffers = false; // the mode of the root reply being read
+  #modeTaken = false; // the root reply being read has taken its mode
 
   constructor(options: ResolvedReaderOptions) {
     this.#o = options;
   }
 
+  /** The next `count` replies (push frames aside) decode bulk strings as Buffers or not. */
+  expect(count: number, returnBuffers: boolean): void {
+    if (count <= 0) return;
+    const last = this.#modes[this.#modes.length - 1];
+    if (last && last.buffers === returnBuffers) last.count += count;
+    else this.#modes.push({ count, buffers: returnBuffers });
+  }
+
+  /** The mode of a root reply starting with `type`: a push frame answers no command. */
+  #takeMode(type: number): boolean {
+    const run = this.#modes[0];
+    if (type === 0x3e /* > */ || run === undefined) return this.#o.returnBuffers;
+    if (--run.count === 0) this.#modes.shift();
+    return run.buffers;
+  }
+
   reset(): void {
+    this.#modes = [];
+    this.#modeTaken = false;
     this.#store = this.#buf = EMPTY;
     this.#held = this.#need = this.#pos = 0;
     this.#stack = [];
@@ -283,6 +304,10 @@ export class TsReader implements ReaderImpl {
     while (this.#pos < buf.length) {
       const start = this.#pos;
       const type = buf[start];
+      if (!this.#modeTaken && this.#stack.length === 0) {
+        this.#buffers = this.#takeMode(type);
+        this.#modeTaken = true;
+      }
       let value: RespValue;
       switch (type) {
         case 0x2b /* + */:
@@ -425,7 +450,7 @@ export class TsReader implements ReaderImpl {
 
   #bulkValue(type: number, from: number, to: number): RespValue {
     if (type === 0x21) return new ReplyError(this.#text(from, to));
-    if (this.#o.returnBuffers) return Buffer.from(this.#buf.subarray(from, to));
+    if (this.#buffers) return Buffer.from(this.#buf.subarray(from, to));
     return this.#text(from, to);
   }
 
@@ -505,6 +530,7 @@ export class TsReader implements ReaderImpl {
       }
       if (!top) {
         out.push(value);
+        this.#modeTaken = false;
         this.#replyEnd = this.#fed - (this.#buf.length - this.#pos);
         return;
       }

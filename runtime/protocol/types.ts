@@ -67,8 +67,15 @@ export type ResolvedReaderOptions = Required<ReaderOptions>;
 export interface ReaderImpl {
   /** Every reply completed by this chunk, in order. Throws ProtocolError (sticky). */
   feed(chunk: Uint8Array): RespValue[];
-  /** Forget buffered bytes, a partial reply and a sticky error. */
+  /** Forget buffered bytes, a partial reply, announced modes and a sticky error. */
   reset(): void;
+  /**
+   * Announces that the next `count` replies (push frames aside) decode their bulk and
+   * verbatim strings as Buffers (`returnBuffers`) or strings. Replies nobody announced follow
+   * options.returnBuffers. A client announces every command it writes, so one command can
+   * ask for Buffers while the others get strings.
+   */
+  expect(count: number, returnBuffers: boolean): void;
 }
 
 /** An argument of a command: strings are sent as UTF-8, Buffers as they are, numbers as String(n). */

@@ -197,7 +197,7 @@ class NodeTransport implements Transport {
     if (typeof count === 'number') {
       this.#reader.expect(count, buffers);
     } else {
-      for (let i = 0; i < count.length; i += 2) this.#reader.expect(count[i]!, count[i + 1] === 1);
+      for (let i = 0; i < count.length; i += 2) this.#reader.expect(count[i], count[i + 1] === 1);
     }
     this.#socket.write(data);
     return true;

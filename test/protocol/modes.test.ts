@@ -23,7 +23,7 @@ for (const implementation of impls) {
         Buffer.isBuffer((out[1] as { data: unknown[] }).data[0]) === false,
         'push uses the default',
       );
-      assert.ok(Buffer.isBuffer(out[2]) && (out[2]).toString() === 'b');
+      assert.ok(Buffer.isBuffer(out[2]) && out[2].toString() === 'b');
       assert.ok(Buffer.isBuffer((out[3] as Buffer[])[0]));
       assert.is(out[4], 'd', 'past the announced runs: the default (strings)');
     });

@@ -20,6 +20,7 @@ import type { CallOptions, Transform } from './command.js';
 import { commands } from './commands/index.js';
 import type { Commands } from './commands/index.js';
 import { Connection } from './connection.js';
+import type { ConnectionEvents } from './connection.js';
 import type { Bound, Chained, Executor } from './executor.js';
 import { resolveOptions, toClientOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
@@ -33,12 +34,7 @@ import { ThreadedPool } from './threaded.js';
 import { transportKind } from './transport.js';
 import type { TransportKind } from './transport.js';
 
-export interface ClientEvents {
-  connect: [];
-  ready: [];
-  error: [error: Error];
-  reconnecting: [info: { attempt: number; delayMs: number; error: Error | null }];
-  end: [];
+export interface ClientEvents extends ConnectionEvents {
   /** Client-side caching: keys invalidated by the server (null: everything, after FLUSHALL). */
   invalidate: [keys: string[] | null];
 }

@@ -47,17 +47,7 @@ export interface ConnectionHooks {
   push?: (data: RespValue[]) => void;
 }
 
-const PUBSUB_KINDS = new Set([
-  'message',
-  'pmessage',
-  'smessage',
-  'subscribe',
-  'unsubscribe',
-  'psubscribe',
-  'punsubscribe',
-  'ssubscribe',
-  'sunsubscribe',
-]);
+/** Push kinds that confirm a (P|S)(UN)SUBSCRIBE command. */
 const CONFIRM_KINDS = new Set([
   'subscribe',
   'unsubscribe',
@@ -66,6 +56,8 @@ const CONFIRM_KINDS = new Set([
   'ssubscribe',
   'sunsubscribe',
 ]);
+/** Every pub/sub frame kind (a RESP2 subscriber connection receives them as arrays). */
+const PUBSUB_KINDS = new Set([...CONFIRM_KINDS, 'message', 'pmessage', 'smessage']);
 
 function kindOf(frame: RespValue[]): string {
   const k = frame[0];

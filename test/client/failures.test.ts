@@ -17,32 +17,7 @@ import {
 import { rejects } from '../support/assert.js';
 import { optionsFor, testClient } from '../support/client.js';
 import { keyPrefix, startRedis } from '../support/redis-server.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
-
-/** Settles every promise within `ms` or fails: "nothing hangs". */
-async function settleWithin<T>(
-  promises: Promise<T>[],
-  ms: number,
-): Promise<PromiseSettledResult<T>[]> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`some commands did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([Promise.allSettled(promises), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { settleWithin, sleep, waitFor } from '../support/wait.js';
 
 for (const protocol of [3, 2] as const) {
   test(`RESP${protocol}: server killed and restarted mid-run: replies stay matched, queued commands go out, subscriptions and tracking return`, async () => {

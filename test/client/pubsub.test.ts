@@ -4,16 +4,7 @@ import { InvalidArgumentError } from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { testClient } from '../support/client.js';
 import { keyPrefix } from '../support/redis-server.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+import { waitFor as until } from '../support/wait.js';
 
 for (const protocol of [3, 2] as const) {
   test(`RESP${protocol}: subscribe, psubscribe, unsubscribe; the connection keeps serving commands`, async () => {

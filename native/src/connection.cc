@@ -11,6 +11,7 @@ namespace cyredis {
 namespace {
 
 constexpr size_t kReadBufferSize = 64 * 1024;
+constexpr size_t kKeepWriteBuffer = 1024 * 1024;  // larger write buffers are freed after use
 
 // A write that uv_try_write could not finish: the rest of the bytes, owned until OnWrite.
 struct WriteReq {
@@ -171,7 +172,7 @@ void Connection::OnRead(ssize_t nread, const uv_buf_t* buf) {
   napi_create_array(env_, &replies);
   uint32_t count = 0;
   bool ok = builder_->Feed(env_, js, buf->base, static_cast<size_t>(nread), replies, &count);
-  if (ok && count > 0) {
+  if (ok && count > 0 && !onReplies_.IsEmpty()) {
     napi_value fn, recv = Value(), result;
     napi_get_reference_value(env_, onReplies_.operator napi_ref(), &fn);
     if (napi_make_callback(env_, asyncContext_, recv, fn, 1, &replies, &result) ==
@@ -220,6 +221,8 @@ Napi::Value Connection::Write(const Napi::CallbackInfo& info) {
     if (writeBuf_.size() < cap) writeBuf_.resize(cap);
     napi_get_value_string_utf8(env, arg, writeBuf_.data(), cap, &len);
     queued = WriteBytes(writeBuf_.data(), len);
+    // Whatever was not written at once was copied: a huge buffer need not stay allocated.
+    if (writeBuf_.size() > kKeepWriteBuffer) std::vector<char>().swap(writeBuf_);
   }
   napi_create_int32(env, queued, &result);
   return Napi::Value(env, result);
@@ -265,8 +268,23 @@ void Connection::OnWrite(uv_write_t* req, int status) {
 
 // close(): stop reading and close the socket; the 'close' event follows with a null reason.
 Napi::Value Connection::Close(const Napi::CallbackInfo& info) {
-  Shutdown(nullptr);
+  if (socket_ == nullptr) {
+    // Never connected (the host name was still being resolved), or already closed: nothing
+    // will call back, so the callbacks can go now.
+    state_ = State::Closed;
+    ReleaseCallbacks();
+  } else {
+    Shutdown(nullptr);
+  }
   return info.Env().Undefined();
+}
+
+// The callbacks are closures over the JS transport, which holds this object: held in
+// persistent references they would keep each other alive forever. Dropped once the socket is
+// gone, so a closed connection can be collected.
+void Connection::ReleaseCallbacks() {
+  onReplies_.Reset();
+  onEvent_.Reset();
 }
 
 // Closes the socket; the 'close' event follows from OnClosed with `reason` (null when the JS
@@ -300,6 +318,7 @@ void Connection::OnClosed(uv_handle_t* handle) {
   }
   self->Emit("close", reason);
   napi_close_handle_scope(self->env_, scope);
+  self->ReleaseCallbacks();
   self->Unref();
 }
 
@@ -318,7 +337,7 @@ void Connection::OnEnvCleanup(napi_async_cleanup_hook_handle handle, void* arg) 
 }
 
 void Connection::Emit(const char* event, napi_value arg) {
-  if (envGone_) return;
+  if (envGone_ || onEvent_.IsEmpty()) return;
   napi_value fn, name, result, recv = Value();
   napi_get_reference_value(env_, onEvent_.operator napi_ref(), &fn);
   napi_create_string_utf8(env_, event, NAPI_AUTO_LENGTH, &name);

@@ -56,6 +56,7 @@ class Connection : public Napi::ObjectWrap<Connection> {
   int WriteBytes(const char* data, size_t len);
   void Shutdown(const char* reason);
   void Emit(const char* event, napi_value arg);
+  void ReleaseCallbacks();
   void OnRead(ssize_t nread, const uv_buf_t* buf);
 
   static void OnConnect(uv_connect_t* req, int status);

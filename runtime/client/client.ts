@@ -1,67 +1,42 @@
 /**
  * HighPerformanceRedis: the client. One auto-pipelined connection for ordinary commands,
- * dedicated connections for blocking commands and WATCH, pub/sub on the main connection under
- * RESP3 (a dedicated one under RESP2), client-side-caching invalidations as events, and a
- * worker-thread pool for the seed's *Threaded methods.
+ * dedicated connections for blocking commands, WATCH and isolated() (dedicated.ts), pub/sub
+ * on the main connection under RESP3 or a dedicated one under RESP2 (subscriptions.ts),
+ * client-side-caching invalidations as events, and a worker-thread pool for the seed's
+ * *Threaded methods.
  */
 import { EventEmitter } from 'eventemitter3';
-import {
-  AbortError,
-  ClosedError,
-  InvalidArgumentError,
-  ReplyError,
-  WatchError,
-} from '../errors.js';
+import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { CommandArg, RespValue } from '../protocol/index.js';
-import { textOf } from './commands/replies.js';
-import { MAYBE_BLOCKING, SAME_CONNECTION, blockTimeMs, blockingTimeout } from './blocking.js';
-import { CommandFlags } from './command.js';
+import { MAYBE_BLOCKING, SAME_CONNECTION, blockTimeMs } from './blocking.js';
 import type { CallOptions, Transform } from './command.js';
 import { commands } from './commands/index.js';
 import type { Commands } from './commands/index.js';
 import { Connection } from './connection.js';
 import type { ConnectionEvents } from './connection.js';
-import type { Bound, Chained, Executor } from './executor.js';
+import { Dedicated } from './dedicated.js';
+import type { WatchFn } from './dedicated.js';
+import type { Bound, Executor } from './executor.js';
+import { newMulti, newPipeline } from './mixins.js';
+import type { MultiWithCommands, PipelineWithCommands, WatchContext } from './mixins.js';
 import { resolveOptions, toClientOptions } from './options.js';
 import type { ClientOptions, ResolvedOptions } from './options.js';
-import { Multi, Pipeline } from './pipeline.js';
-import type { SendFn } from './pipeline.js';
-import { DedicatedPool } from './pool.js';
-import { PubSub } from './pubsub.js';
-import type { MessageListener, PubSubKind } from './pubsub.js';
+import type { BatchFn } from './pipeline.js';
+import type { MessageListener } from './pubsub.js';
 import { Script } from './scripts.js';
+import { checkCallOptions, isCallOptions, refused, sendOn, timeoutFor } from './send.js';
+import { Subscriptions } from './subscriptions.js';
+import type { TrackingOptions } from './subscriptions.js';
 import { ThreadedPool } from './threaded.js';
 import { transportKind } from './transport.js';
 import type { TransportKind } from './transport.js';
 
+export type { MultiWithCommands, PipelineWithCommands, WatchContext } from './mixins.js';
+export type { TrackingOptions } from './subscriptions.js';
+
 export interface ClientEvents extends ConnectionEvents {
   /** Client-side caching: keys invalidated by the server (null: everything, after FLUSHALL). */
   invalidate: [keys: string[] | null];
-}
-
-export interface TrackingOptions {
-  /** Broadcast mode: invalidations for every key under `prefixes`, read or not. */
-  bcast?: boolean;
-  prefixes?: string[];
-  /** Track only keys read right after CLIENT CACHING yes / all but after CLIENT CACHING no. */
-  optIn?: boolean;
-  optOut?: boolean;
-  /** No invalidations for keys this connection itself modified. */
-  noLoop?: boolean;
-}
-
-export interface PipelineWithCommands extends Pipeline, Chained<Commands, PipelineWithCommands> {}
-export interface MultiWithCommands extends Multi, Chained<Commands, MultiWithCommands> {}
-/** What a watch() callback reads through: the commands, on the watching connection. */
-export type WatchContext = Bound<Commands> & {
-  call(name: string, ...args: CommandArg[]): Promise<RespValue>;
-  multi(): MultiWithCommands;
-};
-
-const INVALIDATE_CHANNEL = '__redis__:invalidate';
-
-function isCallOptions(v: unknown): v is CallOptions {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
 // The typed command methods are mixed into the prototype below (Object.assign), and this
@@ -73,31 +48,29 @@ export interface HighPerformanceRedis extends Bound<Commands> {}
 export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements Executor {
   readonly options: ResolvedOptions;
   readonly #main: Connection;
-  readonly #pool: DedicatedPool;
-  readonly #pubsub: PubSub;
-  #subscriber: Connection | null = null;
-  #tracking: TrackingOptions | null = null;
+  readonly #dedicated: Dedicated;
+  readonly #subs: Subscriptions;
   #threaded: ThreadedPool | null = null;
   #closed = false;
 
   constructor(options: ClientOptions | string = {}) {
     super();
     this.options = resolveOptions(options);
-    this.#pubsub = new PubSub(
-      () => this.#pubsubConnection(),
-      (err) => this.emit('error', err as Error),
+    const emit = this.emit.bind(this) as (event: string, ...args: unknown[]) => boolean;
+    this.#subs = new Subscriptions(
+      this.options,
+      () => this.#main,
+      emit,
+      () => this.#closed,
     );
     this.#main = new Connection(this.options, {
-      handshake: (conn) => this.#mainHandshake(conn),
-      push: (frame) => this.#onPush(frame),
+      handshake: (conn) => this.#subs.mainHandshake(conn),
+      push: (frame) => this.#subs.onPush(frame),
     });
-    for (const event of ['connect', 'ready', 'reconnecting', 'end'] as const) {
-      this.#main.on(event, (...args: unknown[]) =>
-        (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
-      );
+    for (const event of ['connect', 'ready', 'error', 'reconnecting', 'end'] as const) {
+      this.#main.on(event, (...args: unknown[]) => emit(event, ...args));
     }
-    this.#main.on('error', (err) => this.emit('error', err));
-    this.#pool = new DedicatedPool(this.options);
+    this.#dedicated = new Dedicated(this.options);
     if (!this.options.lazyConnect) void this.#main.connect().catch(() => {});
   }
 
@@ -129,40 +102,15 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     options?: CallOptions,
   ): Promise<T> {
     const name = args[0] as string;
-    if (MAYBE_BLOCKING.has(name)) {
-      const block = blockTimeMs(name, args);
-      if (block !== null) {
-        if (!SAME_CONNECTION.has(name)) return this.#blocking(args, transform, options, block);
-        const timeoutMs = blockingTimeout(block, options?.timeoutMs, this.options.commandTimeoutMs);
-        return this.#sendMain(args, transform, { ...options, timeoutMs });
-      }
+    // WAIT/WAITAOF measure the writes of the connection they run on: they stay on this one.
+    if (
+      MAYBE_BLOCKING.has(name) &&
+      !SAME_CONNECTION.has(name) &&
+      blockTimeMs(name, args) !== null
+    ) {
+      return this.#dedicated.blocking(args, transform, options);
     }
-    return this.#sendMain(args, transform, options);
-  }
-
-  /** Sends on the auto-pipelined connection, whatever the command (pipelines and MULTI use it). */
-  #sendMain<T>(
-    args: CommandArg[],
-    transform: Transform<T> | undefined,
-    options: CallOptions | undefined,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (options === undefined) {
-        this.#main.send(args, resolve as (v: unknown) => void, reject, transform);
-      } else {
-        this.#main.send(
-          args,
-          resolve as (v: unknown) => void,
-          reject,
-          transform,
-          options.timeoutMs ?? this.options.commandTimeoutMs,
-          options.signal,
-          CommandFlags.None,
-          0,
-          options.returnBuffers ?? this.options.returnBuffers,
-        );
-      }
-    });
+    return sendOn(this.#main, this.options, args, transform, options);
   }
 
   /** @internal */
@@ -180,7 +128,7 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     }
     const last = args[args.length - 1];
     const options = isCallOptions(last) ? (args.pop() as CallOptions) : undefined;
-    return this._send([name.toUpperCase(), ...(args as CommandArg[])], undefined, options);
+    return this.#byName([name, ...(args as CommandArg[])], options);
   }
 
   /** Runs a command given as an argument array: `sendCommand(['SET', 'k', 'v'])`. */
@@ -188,46 +136,17 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     if (!Array.isArray(args) || args.length === 0) {
       return Promise.reject(new InvalidArgumentError('args', 'must be a non-empty array'));
     }
-    const [name, ...rest] = args;
-    return this._send<T>([String(name).toUpperCase(), ...rest], undefined, options);
+    return this.#byName(args, options) as Promise<T>;
   }
 
-  async #blocking<T>(
-    args: CommandArg[],
-    transform: Transform<T> | undefined,
-    options: CallOptions | undefined,
-    blockMs: number,
-  ): Promise<T> {
-    const timeoutMs = blockingTimeout(blockMs, options?.timeoutMs, this.options.commandTimeoutMs);
-    if (options?.signal?.aborted)
-      throw new AbortError(`${String(args[0])} was aborted before it was sent`);
-    const conn = await this.#pool.acquire();
-    try {
-      const value = await new Promise<T>((resolve, reject) => {
-        conn.send(
-          args,
-          resolve as (v: unknown) => void,
-          reject,
-          transform,
-          timeoutMs,
-          options?.signal,
-          CommandFlags.None,
-          0,
-          options?.returnBuffers ?? this.options.returnBuffers,
-        );
-      });
-      this.#pool.release(conn);
-      return value;
-    } catch (err) {
-      // A timed-out or aborted blocking command is still blocked on the server: closing its
-      // connection ends it there, so it can never pop an element nobody receives later.
-      if (err instanceof ReplyError) this.#pool.release(conn);
-      else this.#pool.destroy(conn);
-      throw err;
-    }
+  #byName(args: CommandArg[], options: CallOptions | undefined): Promise<RespValue> {
+    const name = String(args[0]).toUpperCase();
+    const refusal = refused(name);
+    if (refusal) return Promise.reject(refusal);
+    return this._send([name, ...args.slice(1)], undefined, options);
   }
 
-  /** A dedicated connection with the same options (its own auto-pipelining and pub/sub). */
+  /** A new client with the same options (its own connections). */
   duplicate(overrides: ClientOptions = {}): HighPerformanceRedis {
     return new HighPerformanceRedis({
       ...toClientOptions(this.options),
@@ -238,18 +157,25 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
 
   // ---- pipelines and transactions ----
 
-  // Pipelines and MULTI queue everything on the auto-pipelined connection, blocking commands
-  // too: inside MULTI they do not block, and a pipeline keeps its order.
-  #mainSend: SendFn = (args, transform, options) => this.#sendMain(args, transform, options);
+  // Pipelines and MULTI go out whole on the auto-pipelined connection, blocking commands too:
+  // inside MULTI they do not block, and a pipeline keeps its order.
+  readonly #mainBatch: BatchFn = (items, options) => {
+    checkCallOptions(options);
+    this.#main.sendBatch(
+      items,
+      timeoutFor(['EXEC'], options, this.options.commandTimeoutMs),
+      options?.signal,
+    );
+  };
 
   /** Commands recorded, then sent in one write by exec(); results in order, errors as values. */
   pipeline(): PipelineWithCommands {
-    return new PipelineImpl(this.#mainSend) as unknown as PipelineWithCommands;
+    return newPipeline(this.#mainBatch, this.options.returnBuffers);
   }
 
   /** MULTI ... EXEC in one write. */
   multi(): MultiWithCommands {
-    return new MultiImpl(this.#mainSend) as unknown as MultiWithCommands;
+    return newMulti(this.#mainBatch, this.options.returnBuffers);
   }
 
   /**
@@ -257,47 +183,12 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
    * context it gets and return the MULTI to run; if a watched key changed, run `fn` again (up to
    * maxAttempts), then WatchError. Resolves EXEC's results, or null if `fn` returned nothing.
    */
-  async watch(
+  watch(
     keys: CommandArg[],
-    fn: (
-      tx: WatchContext,
-    ) => Promise<MultiWithCommands | null | undefined> | MultiWithCommands | null | undefined,
+    fn: WatchFn,
     { maxAttempts = 10 }: { maxAttempts?: number } = {},
   ): Promise<unknown[] | null> {
-    if (!Array.isArray(keys) || keys.length === 0)
-      throw new InvalidArgumentError('keys', 'must be a non-empty array');
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
-      throw new InvalidArgumentError('maxAttempts', 'must be a positive integer');
-    for (let attempt = 1; ; attempt++) {
-      const conn = await this.#pool.acquire();
-      const send = this.#dedicatedSend(conn);
-      try {
-        await send(['WATCH', ...keys]);
-        const multi = await fn(new WatchContextImpl(send) as unknown as WatchContext);
-        if (!multi) {
-          await send(['UNWATCH']);
-          this.#pool.release(conn);
-          return null;
-        }
-        if (!(multi instanceof MultiImpl) || multi.sender !== send) {
-          throw new InvalidArgumentError(
-            'fn',
-            'must return tx.multi() (a MULTI built on the watch context) or nothing',
-          );
-        }
-        const results = await multi.exec();
-        this.#pool.release(conn);
-        return results;
-      } catch (err) {
-        if (conn.state === 'ready') {
-          await send(['UNWATCH']).catch(() => {});
-          this.#pool.release(conn);
-        } else {
-          this.#pool.destroy(conn);
-        }
-        if (!(err instanceof WatchError) || attempt >= maxAttempts) throw err;
-      }
-    }
+    return this.#dedicated.watch(keys, fn, maxAttempts);
   }
 
   /**
@@ -305,36 +196,8 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
    * for sequences other callers must not interleave with (writes then WAIT on exactly those
    * writes, a loop of blocking reads, CLIENT commands about one connection).
    */
-  async isolated<T>(fn: (conn: WatchContext) => Promise<T>): Promise<T> {
-    const conn = await this.#pool.acquire();
-    try {
-      const result = await fn(
-        new WatchContextImpl(this.#dedicatedSend(conn)) as unknown as WatchContext,
-      );
-      this.#pool.release(conn);
-      return result;
-    } catch (err) {
-      if (conn.state === 'ready' && err instanceof ReplyError) this.#pool.release(conn);
-      else this.#pool.destroy(conn);
-      throw err;
-    }
-  }
-
-  #dedicatedSend(conn: Connection): SendFn {
-    return (args, transform, options) =>
-      new Promise((resolve, reject) =>
-        conn.send(
-          args,
-          resolve,
-          reject,
-          transform,
-          options?.timeoutMs ?? this.options.commandTimeoutMs,
-          options?.signal,
-          CommandFlags.None,
-          0,
-          options?.returnBuffers ?? this.options.returnBuffers,
-        ),
-      );
+  isolated<T>(fn: (conn: WatchContext) => Promise<T>): Promise<T> {
+    return this.#dedicated.isolated(fn);
   }
 
   /** The seed's batch_operations: [['set', 'k', 'v'], ['mget', ['a', 'b']], ...] in one write. */
@@ -350,128 +213,45 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
         );
       }
       const method = p[op[0]] ?? p[op[0].toLowerCase()];
-      if (typeof method === 'function' && op[0] !== 'call' && op[0] !== 'exec')
+      if (typeof method === 'function' && !['call', 'exec', 'sendsThrough'].includes(op[0])) {
         method.apply(p, op.slice(1));
-      else p.call(op[0], ...op.slice(1));
+      } else {
+        const refusal = refused(op[0].toUpperCase());
+        if (refusal) return Promise.reject(refusal);
+        p.call(op[0], ...op.slice(1));
+      }
     }
-    return (p as unknown as Pipeline).exec();
+    return (p as unknown as PipelineWithCommands).exec();
   }
 
-  // ---- pub/sub ----
+  // ---- pub/sub and client-side caching (subscriptions.ts) ----
 
   subscribe(channels: string | string[], listener: MessageListener): Promise<void> {
-    return this.#subscribe('channel', channels, listener);
+    return this.#subs.subscribe('channel', channels, listener);
   }
   psubscribe(patterns: string | string[], listener: MessageListener): Promise<void> {
-    return this.#subscribe('pattern', patterns, listener);
+    return this.#subs.subscribe('pattern', patterns, listener);
   }
   ssubscribe(channels: string | string[], listener: MessageListener): Promise<void> {
-    return this.#subscribe('shard', channels, listener);
+    return this.#subs.subscribe('shard', channels, listener);
   }
   unsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
-    return this.#pubsub.unsubscribe('channel', names(channels), listener);
+    return this.#subs.unsubscribe('channel', channels, listener);
   }
   punsubscribe(patterns?: string | string[], listener?: MessageListener): Promise<void> {
-    return this.#pubsub.unsubscribe('pattern', names(patterns), listener);
+    return this.#subs.unsubscribe('pattern', patterns, listener);
   }
   sunsubscribe(channels?: string | string[], listener?: MessageListener): Promise<void> {
-    return this.#pubsub.unsubscribe('shard', names(channels), listener);
+    return this.#subs.unsubscribe('shard', channels, listener);
   }
-
-  #subscribe(kind: PubSubKind, list: string | string[], listener: MessageListener): Promise<void> {
-    const all = names(list);
-    if (!all || all.length === 0 || all.some((n) => typeof n !== 'string')) {
-      return Promise.reject(
-        new InvalidArgumentError(
-          kind === 'pattern' ? 'patterns' : 'channels',
-          'must be a non-empty string or array of strings',
-        ),
-      );
-    }
-    if (typeof listener !== 'function')
-      return Promise.reject(new InvalidArgumentError('listener', 'must be a function'));
-    return this.#pubsub.subscribe(kind, all, listener);
-  }
-
-  /** RESP3: the main connection. RESP2: a dedicated subscriber connection. */
-  async #pubsubConnection(): Promise<Connection> {
-    if (this.#closed) throw new ClosedError();
-    await this.#main.connect();
-    return this.#main.protocol === 3 ? this.#main : this.#subscriberConnection();
-  }
-
-  /** The RESP2 subscriber connection (created on first use). Never waits for the main one. */
-  async #subscriberConnection(): Promise<Connection> {
-    if (!this.#subscriber) {
-      const sub = new Connection(
-        { ...this.options, protocol: 2 },
-        {
-          handshake: async (conn) => {
-            await this.#pubsub.resubscribe(conn);
-            // Tracking redirects to this connection's id, which changed: point it here again.
-            if (this.#tracking && this.#main.state === 'ready' && this.#main.protocol === 2) {
-              void this.#trackingOn(this.#main, this.#tracking, conn).catch((e: unknown) =>
-                this.emit('error', e as Error),
-              );
-            }
-          },
-          push: (frame) => this.#onPush(frame),
-        },
-        true,
-      );
-      sub.on('error', (err) => this.emit('error', err));
-      this.#subscriber = sub;
-    }
-    await this.#subscriber.connect();
-    return this.#subscriber;
-  }
-
-  #onPush(frame: RespValue[]): void {
-    const kind = textOf(frame[0]);
-    if (kind === 'invalidate') {
-      this.emit('invalidate', invalidatedKeys(frame[1]));
-      return;
-    }
-    this.#pubsub.onPush(frame);
-  }
-
-  async #mainHandshake(conn: Connection): Promise<void> {
-    if (conn.protocol === 3) await this.#pubsub.resubscribe(conn);
-    if (this.#tracking) await this.#trackingOn(conn, this.#tracking);
-  }
-
-  // ---- client-side caching ----
 
   /** CLIENT TRACKING on; invalidations arrive as 'invalidate' events, and survive reconnects. */
-  async enableTracking(options: TrackingOptions = {}): Promise<void> {
-    await this.#main.connect();
-    await this.#trackingOn(this.#main, options);
-    this.#tracking = options;
+  enableTracking(options: TrackingOptions = {}): Promise<void> {
+    return this.#subs.enableTracking(options);
   }
 
-  async disableTracking(): Promise<void> {
-    this.#tracking = null;
-    await this._send(['CLIENT', 'TRACKING', 'OFF']);
-  }
-
-  async #trackingOn(conn: Connection, o: TrackingOptions, subscriber?: Connection): Promise<void> {
-    const args: CommandArg[] = ['CLIENT', 'TRACKING', 'ON'];
-    if (conn.protocol === 2) {
-      // RESP2 has no push frames: invalidations go to a subscriber connection as messages.
-      const sub = subscriber ?? (await this.#subscriberConnection());
-      if (!this.#pubsub.subscriptions('channel').includes(INVALIDATE_CHANNEL)) {
-        await this.#pubsub.subscribe('channel', [INVALIDATE_CHANNEL], (msg) => {
-          this.emit('invalidate', invalidatedKeys(msg as RespValue));
-        });
-      }
-      args.push('REDIRECT', String(sub.clientId));
-    }
-    if (o.bcast) args.push('BCAST');
-    for (const p of o.prefixes ?? []) args.push('PREFIX', p);
-    if (o.optIn) args.push('OPTIN');
-    if (o.optOut) args.push('OPTOUT');
-    if (o.noLoop) args.push('NOLOOP');
-    await conn.sendInternal(args, CommandFlags.Internal);
+  disableTracking(): Promise<void> {
+    return this.#subs.disableTracking();
   }
 
   // ---- scripts ----
@@ -483,24 +263,27 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
 
   // ---- worker threads ----
 
-  #pool2(): ThreadedPool {
+  #threads(): ThreadedPool {
     if (this.#closed) throw new ClosedError();
     return (this.#threaded ??= new ThreadedPool(this.options));
   }
 
   /** SET on a worker thread that owns its own native connection. */
   setThreaded(key: CommandArg, value: CommandArg): Promise<string | null> {
-    return this.#pool2().run<string | null>(['SET', key, value]);
+    return this.#threads().run<string | null>(['SET', key, value]);
   }
   /** GET on a worker thread that owns its own native connection. */
   getThreaded(key: CommandArg): Promise<string | null> {
-    return this.#pool2().run<string | null>(['GET', key]);
+    return this.#threads().run<string | null>(['GET', key]);
   }
   /** XADD on a worker thread that owns its own native connection. */
   xaddThreaded(stream: CommandArg, fields: Record<string, CommandArg>, id = '*'): Promise<string> {
+    if (typeof fields !== 'object' || fields === null || Object.keys(fields).length === 0) {
+      return Promise.reject(new InvalidArgumentError('fields', 'must be a non-empty object'));
+    }
     const args: CommandArg[] = ['XADD', stream, id];
     for (const k of Object.keys(fields)) args.push(k, fields[k]);
-    return this.#pool2().run<string>(args);
+    return this.#threads().run<string>(args);
   }
 
   // ---- lifecycle ----
@@ -510,8 +293,8 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     this.#closed = true;
     await Promise.all([
       this.#main.close(),
-      this.#subscriber?.close(),
-      this.#pool.close(),
+      this.#subs.close(),
+      this.#dedicated.pool.close(),
       this.#threaded?.close(),
     ]);
   }
@@ -520,8 +303,8 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
   disconnect(): void {
     this.#closed = true;
     this.#main.disconnect();
-    this.#subscriber?.disconnect();
-    this.#pool.disconnect();
+    this.#subs.disconnect();
+    this.#dedicated.pool.disconnect();
     void this.#threaded?.close();
   }
 
@@ -531,46 +314,6 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
 }
 
 Object.assign(HighPerformanceRedis.prototype, commands);
-
-class PipelineImpl extends Pipeline {}
-Object.assign(PipelineImpl.prototype, commands);
-class MultiImpl extends Multi {
-  override get sender(): SendFn {
-    return super.sender;
-  }
-}
-Object.assign(MultiImpl.prototype, commands);
-
-class WatchContextImpl implements Executor {
-  readonly #send: SendFn;
-  constructor(send: SendFn) {
-    this.#send = send;
-  }
-  _send<T>(args: CommandArg[], transform?: Transform<T>, options?: CallOptions): Promise<T> {
-    return this.#send(args, transform, options) as Promise<T>;
-  }
-  _reject<T>(error: Error): Promise<T> {
-    return Promise.reject(error);
-  }
-  call(name: string, ...args: CommandArg[]): Promise<unknown> {
-    return this.#send([name.toUpperCase(), ...args]);
-  }
-  multi(): MultiWithCommands {
-    return new MultiImpl(this.#send) as unknown as MultiWithCommands;
-  }
-}
-Object.assign(WatchContextImpl.prototype, commands);
-
-function names(list: string | string[] | undefined): string[] | undefined {
-  return list === undefined ? undefined : Array.isArray(list) ? list : [list];
-}
-
-function invalidatedKeys(v: RespValue | undefined): string[] | null {
-  if (v === null || v === undefined) return null;
-  return (Array.isArray(v) ? v : [v]).map((k) =>
-    Buffer.isBuffer(k) ? k.toString() : String(k as string),
-  );
-}
 
 /** createClient('redis://...') or createClient({ ... }). */
 export function createClient(options: ClientOptions | string = {}): HighPerformanceRedis {

@@ -4,7 +4,7 @@
  * issued, so a bad argument rejects before anything is queued or sent.
  */
 import { AbortError, InvalidArgumentError, TimeoutError } from '../errors.js';
-import type { CommandArg, RespValue } from '../protocol/index.js';
+import type { RespValue } from '../protocol/index.js';
 
 export type Transform<T = unknown> = (reply: RespValue) => T;
 
@@ -23,6 +23,9 @@ export const enum CommandFlags {
   Internal = 1,
   /** Answered by pub/sub confirmations (push frames), `expect` of them. */
   PubSub = 2,
+  /** Part of an all-or-nothing group (MULTI ... EXEC, a pipeline): always written with the
+   *  others, even when settled early (its reply is then dropped). */
+  Batch = 4,
 }
 
 export class Command {
@@ -32,6 +35,8 @@ export class Command {
   expect = 0;
   /** Failed reconnect attempts while this command waited offline. */
   retries = 0;
+  /** Counted in its connection's offline queue (cleared when written or dropped there). */
+  offline = false;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
@@ -100,6 +105,18 @@ export class Command {
   }
 }
 
+/** The largest delay setTimeout honours (2^31 - 1 ms); longer ones fire at once. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Validates a per-call timeout (0: none). */
+export function checkTimeout(ms: unknown, field: string): number | undefined {
+  if (ms === undefined) return undefined;
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(field, `must be an integer from 0 to ${MAX_TIMEOUT_MS}`);
+  }
+  return ms;
+}
+
 function badArg(i: number, a: unknown): InvalidArgumentError {
   if (typeof a === 'number')
     return new InvalidArgumentError(`args[${i}]`, `must be a finite number (got ${a})`);
@@ -163,7 +180,7 @@ function encodeWithBuffers(args: readonly unknown[]): Buffer {
 }
 
 /** The command name of an argument list, upper-cased, for messages and routing. */
-export function commandName(args: readonly CommandArg[]): string {
+export function commandName(args: readonly unknown[]): string {
   const first = args[0];
   return typeof first === 'string' ? first.toUpperCase() : String(first);
 }

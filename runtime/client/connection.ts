@@ -3,14 +3,16 @@
  *
  *   idle -> connecting -> handshake -> ready -> (drop) -> connecting ... -> closed
  *
- * - Auto-pipelining: commands issued in one tick are appended to one string and leave in one
- *   write (flushed on process.nextTick, after the tick's promise callbacks ran).
- * - Replies settle commands in order from a FIFO. Push frames go to `onPush`; pub/sub
- *   confirmations also settle the (P|S)SUBSCRIBE commands waiting for them at the FIFO head.
+ * - Auto-pipelining: commands issued in one tick go to the Outbox and leave in one write
+ *   (flushed on process.nextTick, after the tick's promise callbacks ran).
+ * - Replies settle commands in order from a FIFO. Push frames go to the `push` hook; pub/sub
+ *   confirmations also settle the (P|S)(UN)SUBSCRIBE command waiting for them at the FIFO head.
  * - While not ready, commands wait in a bounded offline queue (OfflineQueueFullError past it)
  *   and go out, in order, once the handshake (HELLO/AUTH/SETNAME, SELECT, hooks) is done.
  * - A drop rejects every written-but-unanswered command with ConnectionError (its outcome is
  *   unknown); commands not yet written go back to the offline queue. Nothing settles twice.
+ * - Listener exceptions never corrupt this state: events are emitted after it is updated, and
+ *   an exception thrown by a listener is rethrown on a later tick.
  */
 import { EventEmitter } from 'eventemitter3';
 import {
@@ -23,10 +25,12 @@ import {
 } from '../errors.js';
 import { PushMessage } from '../protocol/index.js';
 import type { RespValue } from '../protocol/index.js';
-import { Command, CommandFlags, encode } from './command.js';
+import { Command, CommandFlags, commandName, encode } from './command.js';
 import type { Transform } from './command.js';
 import { Fifo } from './fifo.js';
+import { handshake, isFatalHandshakeError } from './handshake.js';
 import type { ResolvedOptions } from './options.js';
+import { Outbox } from './outbox.js';
 import { openTransport } from './transport.js';
 import type { Transport, TransportKind } from './transport.js';
 
@@ -47,6 +51,15 @@ export interface ConnectionHooks {
   push?: (data: RespValue[]) => void;
 }
 
+/** One command of sendBatch(). */
+export interface BatchItem {
+  args: readonly unknown[];
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  transform?: Transform | undefined;
+  returnBuffers: boolean;
+}
+
 /** Push kinds that confirm a (P|S)(UN)SUBSCRIBE command. */
 const CONFIRM_KINDS = new Set([
   'subscribe',
@@ -64,6 +77,27 @@ function kindOf(frame: RespValue[]): string {
   return typeof k === 'string' ? k : Buffer.isBuffer(k) ? k.toString() : '';
 }
 
+/** Rethrows a listener's exception outside our state updates (as an uncaught exception). */
+function rethrowLater(err: unknown): void {
+  process.nextTick(() => {
+    throw err;
+  });
+}
+
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+} {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly options: ResolvedOptions;
   readonly #hooks: ConnectionHooks;
@@ -71,23 +105,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #subscriber: boolean;
   #state: ConnectionState = 'idle';
   #transport: Transport | null = null;
-  #inflight = new Fifo<Command>();
-  #offline = new Fifo<Command>();
-  #out = '';
-  #outParts: (string | Buffer)[] | null = null;
-  #unflushed = 0; // commands at the FIFO tail whose bytes are still in #out
-  // Replies the unflushed commands expect, announced to the reader with the write: the
-  // current run (#runCount replies, Buffers or not) after earlier runs [count, flag, ...].
-  #runCount = 0;
-  #runBuffers = false;
-  #runs: number[] | null = null;
+  readonly #inflight = new Fifo<Command>(); // written (or in the outbox), awaiting replies
+  readonly #offline = new Fifo<Command>(); // waiting for the connection to be ready
+  #offlineLive = 0; // offline commands not dropped by a timeout or abort
+  readonly #held = new Fifo<Command>(); // ready, but held back (see #mustHold)
+  readonly #outbox = new Outbox();
   #flushScheduled = false;
+  #pubsubInFlight = 0; // (P|S)(UN)SUBSCRIBE commands written and unanswered
+  #skewed = false; // a pub/sub command got an ordinary reply: reply modes may be off by one
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #protocol: 2 | 3;
-  #ready: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
-  #closed: { promise: Promise<void>; resolve: () => void } | null = null;
+  #ready: ReturnType<typeof deferred<void>> | null = null;
+  #closed: ReturnType<typeof deferred<void>> | null = null;
   #lastError: Error | null = null;
+  #fatal: Error | null = null; // a handshake error no retry can fix
   #clientId: number | null = null;
 
   constructor(options: ResolvedOptions, hooks: ConnectionHooks = {}, subscriber = false) {
@@ -111,7 +143,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#transport?.kind ?? null;
   }
 
-  /** CLIENT ID of the current socket (known after the handshake). */
+  /** CLIENT ID of the current socket (after the handshake; null if the user may not ask). */
   get clientId(): number | null {
     return this.#clientId;
   }
@@ -121,23 +153,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#inflight.length;
   }
 
-  /** Connects (if idle) and resolves once ready; rejects if it gives up or is closed. */
+  /** The last connection error, if the connection is not ready. */
+  get lastError(): Error | null {
+    return this.#lastError;
+  }
+
+  /** Connects (if idle) and resolves once ready; rejects on the first failure or a close. */
   connect(): Promise<void> {
     if (this.#state === 'ready') return Promise.resolve();
-    if (this.#state === 'closed' || this.#state === 'closing')
+    if (this.#state === 'closed' || this.#state === 'closing') {
       return Promise.reject(new ClosedError());
-    if (!this.#ready) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      promise.catch(() => {}); // also reported through 'error'; unhandled only if awaited
-      this.#ready = { promise, resolve, reject };
     }
+    if (!this.#ready) {
+      this.#ready = deferred<void>();
+      this.#ready.promise.catch(() => {}); // also reported through 'error'
+    }
+    const { promise } = this.#ready;
     if (this.#state === 'idle') this.#open();
-    return this.#ready.promise;
+    return promise;
   }
 
   /**
@@ -162,64 +195,155 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       reject(err as Error);
       return;
     }
-    const name = typeof args[0] === 'string' ? args[0] : String(args[0]);
-    const cmd = new Command(encoded, name, resolve, reject, transform, flags, returnBuffers);
+    const cmd = new Command(
+      encoded,
+      commandName(args),
+      resolve,
+      reject,
+      transform,
+      flags,
+      returnBuffers,
+    );
     cmd.expect = expect;
     if (signal?.aborted) {
-      cmd.fail(new AbortError(`${name} was aborted before it was sent`, { cause: signal.reason }));
+      cmd.fail(
+        new AbortError(`${cmd.name} was aborted before it was sent`, { cause: signal.reason }),
+      );
       return;
     }
     if (timeoutMs > 0 || signal) cmd.watch(timeoutMs, signal, this.#cancel);
-    this.#dispatch(cmd);
+    this.#dispatch([cmd]);
   }
 
-  #dispatch(cmd: Command): void {
+  /**
+   * Queues commands all or nothing (MULTI ... EXEC, a pipeline): if one cannot be encoded, or
+   * the offline queue has no room for all of them, every one rejects and none is sent. The
+   * timeout and signal watch the last one only (EXEC): the others always go out with it.
+   */
+  sendBatch(items: BatchItem[], timeoutMs: number, signal: AbortSignal | undefined): void {
+    const cmds: Command[] = [];
+    for (const it of items) {
+      let encoded: string | Buffer;
+      try {
+        encoded = encode(it.args);
+      } catch (err) {
+        for (const other of items) other.reject(err as Error);
+        return;
+      }
+      const flags = CommandFlags.Batch;
+      cmds.push(
+        new Command(
+          encoded,
+          commandName(it.args),
+          it.resolve,
+          it.reject,
+          it.transform,
+          flags,
+          it.returnBuffers,
+        ),
+      );
+    }
+    if (cmds.length === 0) return;
+    if (signal?.aborted) {
+      const err = new AbortError(`${cmds[cmds.length - 1].name} was aborted before it was sent`, {
+        cause: signal.reason,
+      });
+      for (const cmd of cmds) cmd.fail(err);
+      return;
+    }
+    if (timeoutMs > 0 || signal) cmds[cmds.length - 1].watch(timeoutMs, signal, this.#cancel);
+    this.#dispatch(cmds);
+  }
+
+  #dispatch(cmds: Command[]): void {
     const state = this.#state;
-    if (state === 'ready' || (state === 'handshake' && cmd.flags & CommandFlags.Internal)) {
-      this.#write(cmd);
+    if (state === 'ready' || (state === 'handshake' && cmds[0].flags & CommandFlags.Internal)) {
+      for (const cmd of cmds) this.#writeOrHold(cmd);
       return;
     }
     if (state === 'closed' || state === 'closing') {
-      cmd.fail(new ClosedError());
+      const err = new ClosedError();
+      for (const cmd of cmds) cmd.fail(err);
       return;
     }
-    if (this.#offline.length >= this.options.maxOfflineCommands) {
-      cmd.fail(new OfflineQueueFullError(this.options.maxOfflineCommands));
+    if (state === 'idle') {
+      this.#open();
+      if (this.#state === 'closed') {
+        const err = this.#lastError ?? new ClosedError();
+        for (const cmd of cmds) cmd.fail(err);
+        return;
+      }
+    }
+    if (this.#offlineLive + cmds.length > this.options.maxOfflineCommands) {
+      const err = new OfflineQueueFullError(this.options.maxOfflineCommands);
+      for (const cmd of cmds) cmd.fail(err);
       return;
     }
-    this.#offline.push(cmd);
-    if (state === 'idle') this.#open();
+    for (const cmd of cmds) this.#queueOffline(cmd);
   }
 
-  /** A timed-out or aborted command still offline is dropped there (it was never sent). */
+  #queueOffline(cmd: Command, front = false): void {
+    cmd.offline = true;
+    this.#offlineLive++;
+    if (front) this.#offline.unshift(cmd);
+    else this.#offline.push(cmd);
+  }
+
+  /** Takes the next offline command to write; null when there is none. Dropped ones are skipped. */
+  #nextOffline(): Command | null {
+    for (let cmd = this.#offline.shift(); cmd !== undefined; cmd = this.#offline.shift()) {
+      if (!cmd.offline) continue; // dropped by a timeout or abort while waiting
+      cmd.offline = false;
+      this.#offlineLive--;
+      return cmd;
+    }
+    return null;
+  }
+
+  /** A timed-out or aborted command still offline is dropped there (it was never sent) — unless
+   *  it belongs to a batch, which goes out whole. Dropping is lazy: O(1), skipped when taken. */
   readonly #cancel = (cmd: Command): void => {
-    this.#offline.remove(cmd);
+    if (cmd.offline && !(cmd.flags & CommandFlags.Batch)) {
+      cmd.offline = false;
+      this.#offlineLive--;
+    }
   };
 
+  /**
+   * A command that wants a reply mode other than the default must not be written while a
+   * pub/sub command is unanswered or after one was answered by an ordinary reply (an error):
+   * such a reply takes the mode announced for the next command, so modes could be off by one
+   * until the connection has no reply pending. Everything after a held command is held too, so
+   * order is kept. Rare: it needs per-call returnBuffers next to (P|S)SUBSCRIBE.
+   */
+  #mustHold(cmd: Command): boolean {
+    if (this.#held.length > 0) return true;
+    return (
+      cmd.returnBuffers !== this.options.returnBuffers && (this.#pubsubInFlight > 0 || this.#skewed)
+    );
+  }
+
+  #writeOrHold(cmd: Command): void {
+    if (this.#mustHold(cmd)) this.#held.push(cmd);
+    else this.#write(cmd);
+  }
+
+  #releaseHeld(): void {
+    for (let cmd = this.#held.peek(); cmd !== undefined; cmd = this.#held.peek()) {
+      if (
+        cmd.returnBuffers !== this.options.returnBuffers &&
+        (this.#pubsubInFlight > 0 || this.#skewed)
+      )
+        return;
+      this.#held.shift();
+      if (!cmd.settled || cmd.flags & CommandFlags.Batch) this.#write(cmd);
+    }
+  }
+
   #write(cmd: Command): void {
-    const enc = cmd.encoded;
-    if (typeof enc === 'string' && this.#outParts === null) {
-      this.#out += enc;
-    } else {
-      if (this.#outParts === null) {
-        this.#outParts = this.#out ? [this.#out] : [];
-        this.#out = '';
-      }
-      this.#outParts.push(enc);
-    }
+    this.#outbox.add(cmd);
     this.#inflight.push(cmd);
-    this.#unflushed++;
-    // Announce the reply this command expects (pub/sub commands are answered by push frames).
-    if (!(cmd.flags & CommandFlags.PubSub)) {
-      if (this.#runCount === 0 || cmd.returnBuffers === this.#runBuffers) {
-        this.#runBuffers = cmd.returnBuffers;
-        this.#runCount++;
-      } else {
-        (this.#runs ??= []).push(this.#runCount, this.#runBuffers ? 1 : 0);
-        this.#runBuffers = cmd.returnBuffers;
-        this.#runCount = 1;
-      }
-    }
+    if (cmd.flags & CommandFlags.PubSub) this.#pubsubInFlight++;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       process.nextTick(this.#flush);
@@ -228,26 +352,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    if (this.#unflushed === 0) return;
-    const data =
-      this.#outParts === null
-        ? this.#out
-        : Buffer.concat(this.#outParts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-    const runs = this.#runs;
-    const count = this.#runCount;
-    const buffers = this.#runBuffers;
-    this.#out = '';
-    this.#outParts = null;
-    this.#unflushed = 0;
-    this.#runs = null;
-    this.#runCount = 0;
-    if (runs === null) {
-      this.#transport?.write(data, count, buffers);
-    } else {
-      runs.push(count, buffers ? 1 : 0);
-      this.#transport?.write(data, runs, false);
-    }
+    const size = this.#outbox.size;
+    const batch = this.#outbox.take();
+    if (batch === null) return;
+    // Not written (the socket is closing): those commands count as unsent, for #onClose.
+    if (!this.#transport?.write(batch.data, batch.count, batch.buffers)) this.#unsent += size;
   };
+  #unsent = 0; // commands at the FIFO tail a failed write did not send
 
   readonly #onReplies = (replies: RespValue[]): void => {
     for (let i = 0; i < replies.length; i++) {
@@ -267,15 +378,22 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         );
         return;
       }
+      if (cmd.flags & CommandFlags.PubSub) {
+        this.#pubsubInFlight--; // refused with an ordinary reply instead of confirmations
+        this.#skewed = true;
+      }
       if (reply instanceof ReplyError) cmd.fail(reply);
       else cmd.succeed(reply);
     }
-    if (this.#state === 'closing' && this.#inflight.length === 0) this.#transport?.close();
+    if (this.#inflight.length === 0) {
+      this.#skewed = false; // nothing pending: the reader has no announced mode left
+      if (this.#state === 'closing') this.#transport?.close();
+    }
+    if (this.#held.length > 0) this.#releaseHeld();
   };
 
   #onPush(data: RespValue[]): void {
-    const kind = kindOf(data);
-    if (CONFIRM_KINDS.has(kind)) {
+    if (CONFIRM_KINDS.has(kindOf(data))) {
       const head = this.#inflight.peek();
       if (
         head !== undefined &&
@@ -284,10 +402,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         --head.expect === 0
       ) {
         this.#inflight.shift();
+        this.#pubsubInFlight--;
         head.succeed(data);
       }
     }
-    this.#hooks.push?.(data);
+    try {
+      this.#hooks.push?.(data);
+    } catch (err) {
+      rethrowLater(err);
+    }
+  }
+
+  #emit<E extends keyof ConnectionEvents>(event: E, ...args: ConnectionEvents[E]): void {
+    try {
+      (this.emit as (e: E, ...a: ConnectionEvents[E]) => boolean)(event, ...args);
+    } catch (err) {
+      rethrowLater(err);
+    }
   }
 
   #open(): void {
@@ -296,7 +427,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     try {
       transport = openTransport(this.options, {
         connect: () => {
-          if (this.#transport === transport) void this.#handshake(transport);
+          if (this.#transport !== transport) return;
+          if (this.#state === 'connecting') void this.#handshake(transport);
+          else transport.close();
         },
         replies: this.#onReplies,
         close: (err) => {
@@ -315,62 +448,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }, this.options.connectTimeoutMs);
   }
 
-  /** Sends a handshake command and waits for its reply. */
-  #internal(args: unknown[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.send(args, resolve, reject, undefined, 0, undefined, CommandFlags.Internal);
-    });
-  }
-
-  async #handshake(transport: Transport): Promise<void> {
-    this.#state = 'handshake';
-    this.emit('connect');
-    const o = this.options;
-    try {
-      let protocol: 2 | 3 = 2;
-      if (o.protocol === 3) {
-        const hello: unknown[] = ['HELLO', '3'];
-        if (o.password !== null) hello.push('AUTH', o.username ?? 'default', o.password);
-        if (o.name !== null) hello.push('SETNAME', o.name);
-        try {
-          await this.#internal(hello);
-          protocol = 3;
-        } catch (err) {
-          // Servers before 6.0 do not know HELLO: stay on RESP2.
-          if (!(err instanceof ReplyError) || !/unknown command|NOPROTO/i.test(err.message))
-            throw err;
-        }
-      }
-      if (protocol === 2) {
-        if (o.password !== null) {
-          await this.#internal(
-            o.username !== null ? ['AUTH', o.username, o.password] : ['AUTH', o.password],
-          );
-        }
-        if (o.name !== null) await this.#internal(['CLIENT', 'SETNAME', o.name]);
-      }
-      this.#protocol = protocol;
-      this.#clientId = (await this.#internal(['CLIENT', 'ID'])) as number;
-      if (o.db !== 0) await this.#internal(['SELECT', o.db]);
-      if (this.#hooks.handshake) await this.#hooks.handshake(this);
-    } catch (err) {
-      if (this.#transport === transport) transport.close(err as Error);
-      return;
-    }
-    if (this.#transport !== transport || this.#state !== 'handshake') return;
-    clearTimeout(this.#timer);
-    this.#state = 'ready';
-    this.#attempt = 0;
-    this.#lastError = null;
-    for (let cmd = this.#offline.shift(); cmd !== undefined; cmd = this.#offline.shift()) {
-      if (!cmd.settled) this.#write(cmd);
-    }
-    this.emit('ready');
-    this.#ready?.resolve();
-    this.#ready = null;
-  }
-
-  /** Sends a command during the handshake hooks (before ready). */
+  /** Sends a command before the connection is ready (handshake, hooks) and waits for it. */
   sendInternal(args: unknown[], flags = CommandFlags.Internal, expect = 0): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.send(
@@ -386,16 +464,44 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
+  async #handshake(transport: Transport): Promise<void> {
+    this.#state = 'handshake';
+    this.#emit('connect');
+    try {
+      const result = await handshake(this.options, (args) => this.sendInternal(args));
+      this.#protocol = result.protocol;
+      this.#clientId = result.clientId;
+      if (this.#hooks.handshake) await this.#hooks.handshake(this);
+    } catch (err) {
+      if (isFatalHandshakeError(err)) this.#fatal = err as Error;
+      if (this.#transport === transport) transport.close(err as Error);
+      return;
+    }
+    if (this.#transport !== transport || this.#state !== 'handshake') return;
+    clearTimeout(this.#timer);
+    this.#state = 'ready';
+    this.#attempt = 0;
+    this.#lastError = null;
+    for (let cmd = this.#nextOffline(); cmd !== null; cmd = this.#nextOffline())
+      this.#writeOrHold(cmd);
+    const ready = this.#ready;
+    this.#ready = null;
+    ready?.resolve();
+    this.#emit('ready');
+  }
+
   #onClose(err: Error | null): void {
     clearTimeout(this.#timer);
     this.#transport = null;
-    // Commands whose bytes never left: safe to send again after reconnecting.
+    // Commands whose bytes never left: safe to send again after reconnecting. They are the
+    // FIFO's tail (still in the outbox, or in a write that failed) and everything held.
     const unsent: Command[] = [];
-    for (; this.#unflushed > 0; this.#unflushed--) unsent.unshift(this.#inflight.pop()!);
-    this.#out = '';
-    this.#outParts = null;
-    this.#runs = null;
-    this.#runCount = 0;
+    for (let n = this.#outbox.size + this.#unsent; n > 0; n--)
+      unsent.unshift(this.#inflight.pop()!);
+    this.#outbox.clear();
+    this.#unsent = 0;
+    for (let cmd = this.#held.shift(); cmd !== undefined; cmd = this.#held.shift())
+      unsent.push(cmd);
     // Written and unanswered: the outcome is unknown.
     const lost =
       err === null
@@ -405,101 +511,105 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           : new ConnectionError(`Connection lost: ${err.message}`, { cause: err });
     for (let cmd = this.#inflight.shift(); cmd !== undefined; cmd = this.#inflight.shift())
       cmd.fail(lost);
+    this.#pubsubInFlight = 0;
+    this.#skewed = false;
     for (let i = unsent.length - 1; i >= 0; i--) {
       const cmd = unsent[i];
-      if (cmd.flags & CommandFlags.Internal) cmd.fail(lost);
-      else this.#offline.unshift(cmd);
+      if (cmd.flags & CommandFlags.Internal || (cmd.settled && !(cmd.flags & CommandFlags.Batch)))
+        cmd.fail(lost);
+      else this.#queueOffline(cmd, true);
     }
 
     if (this.#state === 'closing' || this.#state === 'closed') {
       this.#finishClose();
       return;
     }
-    if (err) {
-      this.#lastError = err;
-      this.emit('error', err);
-      // connect() reports the first failure; reconnecting goes on for queued commands.
-      this.#ready?.reject(err);
-      this.#ready = null;
-    }
+    const fatal = this.#fatal;
+    this.#fatal = null;
     const r = this.options.reconnect;
-    if (r === null || this.#attempt >= r.maxAttempts) {
-      this.#giveUp(err ?? new ConnectionError('Connection closed'));
+    if (fatal !== null || r === null || this.#attempt >= r.maxAttempts) {
+      this.#giveUp(fatal ?? err ?? new ConnectionError('Connection closed'));
       return;
     }
     this.#attempt++;
-    const base = Math.min(r.maxDelayMs, r.initialDelayMs * r.factor ** (this.#attempt - 1));
-    const delayMs = Math.max(0, Math.round(base * (1 + r.jitter * (Math.random() * 2 - 1))));
+    const base = r.initialDelayMs * r.factor ** (this.#attempt - 1);
+    const jittered = base * (1 + r.jitter * (Math.random() * 2 - 1));
+    const delayMs = Math.round(Math.min(r.maxDelayMs, Math.max(0, jittered)));
     // Offline commands that waited through too many failed attempts give up.
+    const giveUp = this.#attempt > 1 ? this.options.maxRetriesPerCommand : Infinity;
     for (const cmd of this.#offline.drain()) {
-      if (cmd.settled) continue;
-      if (this.#attempt > 1 && ++cmd.retries > this.options.maxRetriesPerCommand) {
-        cmd.fail(
-          new ConnectionError(
-            `${cmd.name} failed: gave up after ${cmd.retries - 1} reconnect attempts (${err?.message ?? 'closed'})`,
-            { cause: err },
-          ),
-        );
+      if (!cmd.offline) continue;
+      if (++cmd.retries > giveUp) {
+        cmd.offline = false;
+        this.#offlineLive--;
+        const message = `${cmd.name} failed: gave up after ${cmd.retries - 1} reconnect attempts (${err?.message ?? 'closed'})`;
+        cmd.fail(new ConnectionError(message, { cause: err }));
       } else {
         this.#offline.push(cmd);
       }
     }
     this.#state = 'connecting';
-    this.emit('reconnecting', { attempt: this.#attempt, delayMs, error: err });
+    this.#lastError = err;
     this.#timer = setTimeout(() => {
-      if (this.#state === 'connecting' && this.#transport === null) {
-        this.#state = 'idle';
-        this.#open();
-      }
+      if (this.#state === 'connecting' && this.#transport === null) this.#open();
     }, delayMs);
+    const ready = this.#ready;
+    this.#ready = null;
+    if (err) {
+      ready?.reject(err); // connect() reports the first failure; reconnecting goes on
+      this.#emit('error', err);
+    }
+    this.#emit('reconnecting', { attempt: this.#attempt, delayMs, error: err });
+  }
+
+  #failOffline(err: Error): void {
+    for (let cmd = this.#nextOffline(); cmd !== null; cmd = this.#nextOffline()) cmd.fail(err);
   }
 
   #giveUp(err: Error): void {
     this.#state = 'closed';
     this.#lastError = err;
-    for (const cmd of this.#offline.drain())
-      cmd.fail(
-        err instanceof ConnectionError ? err : new ConnectionError(err.message, { cause: err }),
-      );
-    this.#ready?.reject(err);
+    this.#failOffline(
+      err instanceof ConnectionError || err instanceof ReplyError
+        ? err
+        : new ConnectionError(err.message, { cause: err }),
+    );
+    const ready = this.#ready;
     this.#ready = null;
-    this.emit('end');
+    ready?.reject(err);
+    this.#emit('error', err);
+    this.#emit('end');
   }
 
   #finishClose(): void {
     this.#state = 'closed';
-    for (const cmd of this.#offline.drain()) cmd.fail(new ClosedError());
-    this.#ready?.reject(new ClosedError());
+    this.#failOffline(new ClosedError());
+    const ready = this.#ready;
     this.#ready = null;
+    ready?.reject(new ClosedError());
     this.#closed?.resolve();
-    this.emit('end');
+    this.#emit('end');
   }
 
-  /** The last connection error, if the connection is not ready. */
-  get lastError(): Error | null {
-    return this.#lastError;
-  }
-
-  /** Waits for every written command's reply, then closes. New commands reject with ClosedError. */
-  async close(): Promise<void> {
-    if (this.#state === 'closed') return;
-    if (!this.#closed) {
-      let resolve!: () => void;
-      this.#closed = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    }
-    const closed = this.#closed.promise;
-    if (this.#state !== 'closing') {
-      this.#state = 'closing';
-      clearTimeout(this.#timer);
-      for (const cmd of this.#offline.drain()) cmd.fail(new ClosedError());
-      if (this.#transport === null) {
-        this.#finishClose();
-        return closed;
-      }
-      // Without QUIT: the last in-flight reply closes the socket (see #onReplies).
-      if (this.#inflight.length === 0) this.#transport.close();
-    }
-    return closed;
+  /**
+   * Waits for every written command's reply, then closes. New commands reject with
+   * ClosedError, and so do queued ones. Not yet ready: stops connecting at once.
+   */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    this.#closed ??= deferred<void>();
+    const { promise } = this.#closed;
+    if (this.#state === 'closing') return promise;
+    const wasReady = this.#state === 'ready';
+    this.#state = 'closing';
+    clearTimeout(this.#timer);
+    this.#failOffline(new ClosedError());
+    const transport = this.#transport;
+    if (transport === null) this.#finishClose();
+    else if (!wasReady || (this.#inflight.length === 0 && this.#held.length === 0))
+      transport.close();
+    // else: the last in-flight reply closes the socket (see #onReplies)
+    return promise;
   }
 
   /** Closes at once: in-flight and queued commands reject with ClosedError. */

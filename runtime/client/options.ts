@@ -150,6 +150,60 @@ function bool(o: Record<string, unknown>, key: string, def: boolean): boolean {
   return v;
 }
 
+function host(o: Record<string, unknown>): string {
+  const h = str(o, 'host') ?? '127.0.0.1';
+  if (h.length === 0) throw new InvalidArgumentError('options.host', 'must not be empty');
+  return h;
+}
+
+function password(o: Record<string, unknown>): string | null {
+  const p = str(o, 'password');
+  if (p === null && str(o, 'username') !== null) {
+    throw new InvalidArgumentError('options.password', 'is required with options.username');
+  }
+  return p;
+}
+
+/** CLIENT SETNAME refuses spaces and newlines: refuse them here, before connecting. */
+function clientName(o: Record<string, unknown>): string | null {
+  const n = str(o, 'name');
+  if (n !== null && /[\s]/.test(n))
+    throw new InvalidArgumentError('options.name', 'must not contain spaces or newlines');
+  return n;
+}
+
+const PEM = (v: unknown): boolean => typeof v === 'string' || Buffer.isBuffer(v);
+
+function resolveTls(v: unknown): TlsOptions | null {
+  if (v === undefined || v === false) return null;
+  if (v === true) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new InvalidArgumentError('options.tls', 'must be a boolean or an object of TLS options');
+  }
+  const t = v as Record<string, unknown>;
+  if (t.ca !== undefined && !PEM(t.ca) && !(Array.isArray(t.ca) && t.ca.every(PEM))) {
+    throw new InvalidArgumentError(
+      'options.tls.ca',
+      'must be a PEM string, a Buffer or an array of them',
+    );
+  }
+  for (const key of ['cert', 'key']) {
+    if (t[key] !== undefined && !PEM(t[key]))
+      throw new InvalidArgumentError(`options.tls.${key}`, 'must be a PEM string or a Buffer');
+  }
+  if (t.servername !== undefined && typeof t.servername !== 'string') {
+    throw new InvalidArgumentError('options.tls.servername', 'must be a string');
+  }
+  if (t.rejectUnauthorized !== undefined && typeof t.rejectUnauthorized !== 'boolean') {
+    throw new InvalidArgumentError('options.tls.rejectUnauthorized', 'must be a boolean');
+  }
+  for (const key of ['host', 'port', 'path']) {
+    if (t[key] !== undefined)
+      throw new InvalidArgumentError(`options.tls.${key}`, `is not allowed: use options.${key}`);
+  }
+  return t;
+}
+
 /** Maps a redis://, rediss:// or unix:// URL onto options. */
 export function parseUrl(url: string): ClientOptions {
   let u: URL;
@@ -208,16 +262,12 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
     throw new InvalidArgumentError('options.transport', "must be 'auto', 'native' or 'node'");
   }
 
-  let tls: TlsOptions | null = null;
-  if (o.tls === true) tls = {};
-  else if (o.tls !== undefined && o.tls !== false) {
-    if (typeof o.tls !== 'object' || o.tls === null) {
-      throw new InvalidArgumentError(
-        'options.tls',
-        'must be a boolean or an object of TLS options',
-      );
-    }
-    tls = o.tls;
+  const tls = resolveTls(o.tls);
+  if (tls && transport === 'native') {
+    throw new InvalidArgumentError(
+      'options.transport',
+      "native does not support TLS: use 'auto' or 'node'",
+    );
   }
 
   let reconnect: Required<ReconnectOptions> | null = null;
@@ -254,14 +304,14 @@ export function resolveOptions(input: ClientOptions | string = {}): ResolvedOpti
   if (o.maxWorkers !== undefined) maxWorkers = int(o, 'maxWorkers', 1, 1, 1024);
 
   return {
-    host: str(o, 'host') ?? '127.0.0.1',
+    host: host(o),
     port: int(o, 'port', 6379, 0, 65535),
     path: str(o, 'path'),
     tls,
     username: str(o, 'username'),
-    password: str(o, 'password'),
+    password: password(o),
     db: int(o, 'db', 0, 0, 2 ** 31 - 1),
-    name: str(o, 'name'),
+    name: clientName(o),
     protocol,
     connectTimeoutMs: int(o, 'connectTimeoutMs', 10_000, 1, 2 ** 31 - 1),
     lazyConnect: bool(o, 'lazyConnect', false),

@@ -30,12 +30,19 @@ export class PubSub {
     pattern: new Map(),
     shard: new Map(),
   };
+  readonly #pending = new Map<string, Promise<void>>(); // `${kind}:${name}` -> its SUBSCRIBE
+  readonly #reserved: Set<string>; // channels unsubscribe() without names leaves alone
   readonly #connection: () => Promise<Connection>;
   readonly #onListenerError: (err: unknown) => void;
 
-  constructor(connection: () => Promise<Connection>, onListenerError: (err: unknown) => void) {
+  constructor(
+    connection: () => Promise<Connection>,
+    onListenerError: (err: unknown) => void,
+    reserved: string[] = [],
+  ) {
     this.#connection = connection;
     this.#onListenerError = onListenerError;
+    this.#reserved = new Set(reserved);
   }
 
   /** Names subscribed to, per kind. */
@@ -47,29 +54,71 @@ export class PubSub {
     return this.#subs.channel.size + this.#subs.pattern.size + this.#subs.shard.size > 0;
   }
 
-  async subscribe(kind: PubSubKind, names: string[], listener: MessageListener): Promise<void> {
+  /**
+   * Adds `listener` to `names`; resolves once the server confirmed every name (a name another
+   * call is subscribing to right now waits for that call's confirmation). If the server
+   * refuses, only this call's listeners are removed. `conn` overrides the connection (internal
+   * subscriptions made during a handshake must not wait for readiness).
+   */
+  async subscribe(
+    kind: PubSubKind,
+    names: string[],
+    listener: MessageListener,
+    conn?: Connection,
+  ): Promise<void> {
     const map = this.#subs[kind];
-    const fresh = [...new Set(names.filter((n) => !map.has(n)))];
-    for (const n of names) {
+    const fresh: string[] = [];
+    const added: string[] = [];
+    const waits: Promise<void>[] = [];
+    for (const n of new Set(names)) {
       let set = map.get(n);
-      if (!set) map.set(n, (set = new Set()));
-      set.add(listener);
+      if (!set) {
+        map.set(n, (set = new Set()));
+        fresh.push(n);
+      } else {
+        const pending = this.#pending.get(`${kind}:${n}`);
+        if (pending) waits.push(pending);
+      }
+      if (!set.has(listener)) {
+        set.add(listener);
+        added.push(n);
+      }
     }
-    if (fresh.length === 0) return;
+    if (fresh.length > 0) {
+      const sent = (async () => {
+        const c = conn ?? (await this.#connection());
+        await send(c, [SUB[kind], ...fresh], fresh.length, CommandFlags.PubSub);
+      })();
+      waits.push(sent);
+      for (const n of fresh) this.#pending.set(`${kind}:${n}`, sent);
+      void sent.then(
+        () => this.#clearPending(kind, fresh, sent),
+        () => this.#clearPending(kind, fresh, sent),
+      );
+    }
     try {
-      const conn = await this.#connection();
-      await send(conn, [SUB[kind], ...fresh], fresh.length, CommandFlags.PubSub);
+      await Promise.all(waits);
     } catch (err) {
-      for (const n of fresh) map.delete(n);
+      for (const n of added) {
+        const set = map.get(n);
+        set?.delete(listener);
+        if (set?.size === 0) map.delete(n);
+      }
       throw err;
     }
   }
 
-  /** Removes `listener` (or every listener) from `names` (or all); unsubscribes what is left empty. */
+  #clearPending(kind: PubSubKind, names: string[], sent: Promise<void>): void {
+    for (const n of names)
+      if (this.#pending.get(`${kind}:${n}`) === sent) this.#pending.delete(`${kind}:${n}`);
+  }
+
+  /** Removes `listener` (or every listener) from `names` (or all but the reserved ones);
+   *  unsubscribes what is left empty. */
   async unsubscribe(kind: PubSubKind, names?: string[], listener?: MessageListener): Promise<void> {
     const map = this.#subs[kind];
     const gone: string[] = [];
-    for (const n of names ?? [...map.keys()]) {
+    for (const n of names ?? [...map.keys()].filter((x) => !this.#reserved.has(x))) {
       const set = map.get(n);
       if (!set) continue;
       if (listener) set.delete(listener);

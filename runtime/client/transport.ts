@@ -78,6 +78,7 @@ class NativeTransport implements Transport {
   #reason: Error | null = null;
   #error: Error | null = null;
   #closed = false;
+  #started = false; // the native socket exists (after a host name was resolved)
   readonly #keepAliveMs: number | false;
 
   constructor(opts: ResolvedOptions, events: TransportEvents) {
@@ -90,11 +91,13 @@ class NativeTransport implements Transport {
       (event, arg) => this.#onEvent(event, arg),
     );
     if (opts.path) {
+      this.#started = true;
       this.#conn.connectUnix(opts.path);
       return;
     }
     const family = isIP(opts.host);
     if (family) {
+      this.#started = true;
       this.#conn.connectTcp(opts.host, opts.port, family);
       return;
     }
@@ -102,11 +105,13 @@ class NativeTransport implements Transport {
       if (this.#closed) return;
       if (err) {
         this.#closed = true;
+        this.#conn.close(); // releases its callbacks (no socket yet)
         events.close(
           new ConnectionError(`cannot resolve ${opts.host}: ${err.message}`, { cause: err }),
         );
         return;
       }
+      this.#started = true;
       this.#conn.connectTcp(address, opts.port, fam);
     });
   }
@@ -136,6 +141,11 @@ class NativeTransport implements Transport {
     if (this.#closed) return;
     if (reason) this.#reason = reason;
     this.#conn.close();
+    if (!this.#started) {
+      // Still resolving the host name: there is no socket whose close would report back.
+      this.#closed = true;
+      queueMicrotask(() => this.#events.close(this.#reason));
+    }
   }
 }
 
@@ -151,9 +161,9 @@ class NodeTransport implements Transport {
     if (opts.tls) {
       this.kind = 'node-tls';
       this.#socket = tlsConnect({
+        ...opts.tls, // first: where to connect always comes from the client's own options
         ...(opts.path ? { path: opts.path } : { host: opts.host, port: opts.port }),
         servername: opts.tls.servername ?? (isIP(opts.host) ? undefined : opts.host),
-        ...opts.tls,
       } as unknown as Parameters<typeof tlsConnect>[0]);
     } else {
       this.kind = 'node-net';

@@ -5,3 +5,5 @@ export type { RuntimeInfo } from './runtime/info.js';
 export * from './runtime/client/index.js';
 export * from './functions/index.js';
 export * from './lua/index.js';
+export * from './runtime/actor/index.js';
+export { builtinKinds } from './actors/index.js';

@@ -59,7 +59,7 @@ export function sendOn<T>(
     try {
       checkCallOptions(options);
     } catch (err) {
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
       return;
     }
     conn.send(

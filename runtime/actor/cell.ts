@@ -1,0 +1,640 @@
+/**
+ * ActorCell: one actor inside a worker thread — its mailbox (which outlives incarnations, so
+ * messages wait across a restart), its p-queue (per-actor concurrency, default 1: in order),
+ * its current incarnation (definition, context, abort signal, timers) and its counters.
+ *
+ *   mode:  queue ── accepts messages      standby ── singleton held elsewhere: calls reject
+ *          removed ── stopped for good: calls reject with ActorDiedError
+ *   state: idle → starting → running → (stopping | failed) → idle → starting ...
+ */
+import PQueue from 'p-queue';
+import { format } from 'node:util';
+import type { HighPerformanceRedis } from '../client/index.js';
+import {
+  ActorDiedError,
+  HandlerTimeoutError,
+  InvalidArgumentError,
+  ShutdownError,
+  TimeoutError,
+} from '../errors.js';
+import type {
+  ActorCallOptions,
+  ActorContext,
+  ActorCounter,
+  ActorDefinition,
+  ActorRef,
+  ActorSendOptions,
+  ActorStopReason,
+  OffloadModule,
+  OffloadOptions,
+} from './define.js';
+import { emptyHistogram, record } from './histogram.js';
+import { Fifo } from '../client/fifo.js';
+import { Context } from './context.js';
+import { Mailbox } from './mailbox.js';
+import type { Envelope } from './mailbox.js';
+import { asError, toWire } from './messages.js';
+import type {
+  ActorCounters,
+  ActorMode,
+  ActorPlacement,
+  CallFailure,
+  LogLevel,
+  StopReason,
+  WorkerEvent,
+} from './messages.js';
+
+/** What a cell needs from its thread (implemented by WorkerHost). */
+export interface CellHost {
+  readonly slot: number;
+  readonly supervisorId: string;
+  readonly namespace: string;
+  readonly shuttingDown: boolean;
+  /** Marks user code running synchronously from now, for the supervisor's watchdog. */
+  busy(cell: ActorCell, timeoutMs: number): void;
+  idle(): void;
+  reply(env: Envelope, value: unknown): void;
+  replyFailure(env: Envelope, failure: CallFailure): void;
+  emit(event: WorkerEvent): void;
+  send(to: ActorRef | string, msg: unknown, options?: ActorSendOptions): Promise<void>;
+  call(to: ActorRef | string, msg: unknown, options?: ActorCallOptions): Promise<unknown>;
+  ref(name: string, instance?: number): ActorRef;
+  redis(): HighPerformanceRedis;
+  offload(
+    fn: ((data: never) => unknown) | OffloadModule,
+    data: unknown,
+    options: OffloadOptions,
+    signal: AbortSignal,
+  ): Promise<unknown>;
+}
+
+/** A handler, timer run or init in progress. */
+interface Run {
+  env: Envelope | null;
+  started: number;
+  abandoned: boolean;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
+function withTimeout<T>(p: PromiseLike<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  if (!(ms > 0)) return Promise.resolve(p);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(asError(e));
+      },
+    );
+  });
+}
+
+export class ActorCell {
+  readonly p: ActorPlacement;
+  readonly id: string;
+  /** Index in WorkerInit.actors (written to the heartbeat buffer while its code runs). */
+  readonly index: number;
+  readonly mailbox: Mailbox;
+  readonly #host: CellHost;
+  /**
+   * concurrency > 1: a p-queue per incarnation (a handler abandoned by a timeout keeps the old
+   * queue's slot busy, never the new incarnation's). concurrency 1, the default, runs a plain
+   * serial loop instead: p-queue's per-task promise, symbol, map entry and events cost about
+   * 30% of a thread's time in bench/actors.ts (plus the GC of it); the loop gives the same
+   * order for a fraction of it.
+   */
+  #queue: PQueue;
+  readonly #serial: boolean;
+  /** The serial loop of the current incarnation while it runs (awaiting an async handler).
+   * A loop stuck on a handler abandoned by a timeout belongs to an old incarnation: the next
+   * incarnation starts its own. */
+  #loop: Promise<void> | null = null;
+  #loopToken: object | null = null;
+  #loopInc = -1;
+  /** Timer runs waiting for the serial loop (they never overlap a handler). */
+  readonly #ticks = new Fifo<() => Promise<void> | undefined>();
+  mode: ActorMode | 'removed';
+  state: 'idle' | 'starting' | 'running' | 'stopping' | 'failed' = 'idle';
+  incarnation = -1;
+  #def: ActorDefinition | null = null;
+  #ctx: Context | null = null;
+  #abort: AbortController | null = null;
+  readonly #running = new Set<Run>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #blocking: HighPerformanceRedis | null = null;
+  #stopRequested = false;
+  /** Cleanup of the last incarnation, awaited before the next one starts. */
+  #ending: Promise<void> | null = null;
+  #pumpScheduled = false;
+  // counters
+  handled = 0;
+  failed = 0;
+  dropped = 0;
+  readonly #latency = emptyHistogram();
+  readonly #counters = new Map<string, number>();
+
+  constructor(p: ActorPlacement, index: number, mode: ActorMode, host: CellHost) {
+    this.p = p;
+    this.id = p.id;
+    this.index = index;
+    this.mode = mode;
+    this.#host = host;
+    this.mailbox = new Mailbox(p.mailboxSize);
+    this.#serial = p.concurrency === 1;
+    this.#queue = this.#newQueue();
+  }
+
+  #newQueue(): PQueue {
+    const q = new PQueue({ concurrency: this.p.concurrency });
+    q.on('next', () => {
+      if (q === this.#queue) this.#pump();
+    });
+    return q;
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  // ---- intake ----
+
+  /** Accepts a message from another thread (never waits: credits bound those). */
+  acceptRemote(env: Envelope): void {
+    if (this.mode !== 'queue') {
+      env.via?.consumed(this.id);
+      this.#reject(env);
+      return;
+    }
+    this.mailbox.push(env);
+    this.schedulePump();
+  }
+
+  /** Accepts a message from this thread, waiting while the mailbox is full. */
+  acceptLocal(env: Envelope, timeoutMs?: number): Promise<void> | undefined {
+    if (this.mode !== 'queue') throw this.#unavailable();
+    if (!this.mailbox.full) {
+      this.mailbox.push(env);
+      this.schedulePump();
+      return undefined;
+    }
+    return this.#acceptLater(env, timeoutMs);
+  }
+
+  async #acceptLater(env: Envelope, timeoutMs?: number): Promise<void> {
+    const deadline = timeoutMs !== undefined && timeoutMs > 0 ? Date.now() + timeoutMs : null;
+    while (this.mailbox.full) {
+      const left = deadline === null ? undefined : Math.max(1, deadline - Date.now());
+      await this.mailbox.waitSpace(left, () => timeoutFull(this.id, timeoutMs ?? 0));
+      if (this.mode !== 'queue') throw this.#unavailable();
+    }
+    this.mailbox.push(env);
+    this.schedulePump();
+  }
+
+  #unavailable(): Error {
+    return this.mode === 'standby'
+      ? new ActorDiedError(this.id, 'a singleton on standby here: its lease is held elsewhere')
+      : new ActorDiedError(this.id, 'it was stopped');
+  }
+
+  #reject(env: Envelope): void {
+    if (env.cid === 0) {
+      this.dropped++;
+      return;
+    }
+    this.#host.replyFailure(
+      env,
+      this.mode === 'standby'
+        ? {
+            kind: 'died',
+            actor: this.id,
+            reason: 'a singleton on standby here: its lease is held elsewhere',
+          }
+        : this.#host.shuttingDown
+          ? { kind: 'shutdown' }
+          : { kind: 'died', actor: this.id, reason: 'it was stopped' },
+    );
+  }
+
+  schedulePump(): void {
+    if (this.#pumpScheduled || this.state !== 'running') return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.state !== 'running' || this.#stopRequested) return;
+    const inc = this.incarnation;
+    if (this.#serial) {
+      if (this.#loopInc === inc) return;
+      const token = {};
+      this.#loopToken = token;
+      this.#loopInc = inc;
+      // #drain may finish synchronously (sync handlers): keep its promise only if it did not.
+      const loop = this.#drain(inc, token);
+      if (this.#loopToken === token) this.#loop = loop;
+      return;
+    }
+    while (this.mailbox.length > 0 && this.#queue.pending + this.#queue.size < this.p.concurrency) {
+      const env = this.mailbox.shift()!;
+      env.via?.consumed(this.id);
+      void this.#queue.add(() => this.#handle(env, inc) ?? Promise.resolve());
+    }
+  }
+
+  /** concurrency 1: timer runs and messages, one at a time, in order. */
+  async #drain(inc: number, token: object): Promise<void> {
+    try {
+      while (inc === this.incarnation && this.state === 'running' && !this.#stopRequested) {
+        const tick = this.#ticks.shift();
+        if (tick) {
+          const p = tick();
+          if (p) await p;
+          continue;
+        }
+        const env = this.mailbox.shift();
+        if (env === undefined) break;
+        env.via?.consumed(this.id);
+        const p = this.#handle(env, inc);
+        if (p) await p;
+      }
+    } finally {
+      if (this.#loopToken === token) {
+        this.#loopToken = null;
+        this.#loopInc = -1;
+        this.#loop = null;
+      }
+    }
+  }
+
+  // ---- handling ----
+
+  /** Runs receive; returns a promise only when the handler is async. Never throws. */
+  #handle(env: Envelope, inc: number): Promise<void> | undefined {
+    if (inc !== this.incarnation || this.state !== 'running') {
+      // Taken out for an incarnation that ended meanwhile: put it back for the next one.
+      this.mailbox.push(env);
+      return undefined;
+    }
+    const t0 = performance.now();
+    let r: unknown;
+    this.#host.busy(this, this.p.handlerTimeoutMs);
+    try {
+      r = this.#def!.receive(env.msg, this.#ctx!);
+    } catch (err) {
+      this.#host.idle();
+      this.#fail(inc, 'receive', err, env);
+      return undefined;
+    }
+    this.#host.idle();
+    if (isThenable(r)) return this.#settle(env, inc, r, t0);
+    this.#done(env, inc, r, t0);
+    return undefined;
+  }
+
+  async #settle(env: Envelope, inc: number, r: PromiseLike<unknown>, t0: number): Promise<void> {
+    const run: Run = { env, started: Date.now(), abandoned: false };
+    this.#running.add(run);
+    let value: unknown;
+    try {
+      value = await r;
+    } catch (err) {
+      this.#running.delete(run);
+      if (!run.abandoned) this.#fail(inc, 'receive', err, env);
+      return;
+    }
+    this.#running.delete(run);
+    if (run.abandoned) return; // failed by the timeout sweep: already answered
+    this.#done(env, inc, value, t0);
+  }
+
+  #done(env: Envelope, inc: number, value: unknown, t0: number): void {
+    this.handled++;
+    record(this.#latency, performance.now() - t0);
+    if (env.cid !== 0) this.#host.reply(env, value);
+    if (this.#stopRequested && this.#running.size === 0) this.#exitNormally(inc);
+  }
+
+  /** Fails handlers and timer runs pending past handlerTimeoutMs (async ones; CPU loops are
+   * the watchdog's: a stuck thread cannot run this). */
+  sweep(now: number): void {
+    const limit = this.p.handlerTimeoutMs;
+    if (!(limit > 0) || this.state !== 'running') return;
+    for (const run of this.#running) {
+      if (now - run.started > limit) {
+        run.abandoned = true;
+        this.#running.delete(run);
+        const what = run.env ? 'a message handler' : 'a timer';
+        this.#fail(
+          this.incarnation,
+          'timeout',
+          new HandlerTimeoutError(this.id, what, limit, ' (still pending)'),
+          run.env,
+        );
+        return;
+      }
+    }
+  }
+
+  #fail(
+    inc: number,
+    phase: 'receive' | 'timer' | 'timeout',
+    err: unknown,
+    env: Envelope | null,
+  ): void {
+    if (inc !== this.incarnation || (this.state !== 'running' && this.state !== 'starting')) {
+      if (env) this.#host.replyFailure(env, { kind: 'died', actor: this.id, reason: 'it failed' });
+      return;
+    }
+    this.state = 'failed';
+    this.failed++;
+    const wire = toWire(err);
+    if (env && env.cid !== 0)
+      this.#host.replyFailure(env, { kind: 'handler', actor: this.id, error: wire });
+    const reason = `it failed: ${wire.message}`;
+    for (const run of this.#running) {
+      run.abandoned = true;
+      if (run.env) this.#host.replyFailure(run.env, { kind: 'died', actor: this.id, reason });
+    }
+    this.#running.clear();
+    this.#ending = this.#endIncarnation('failed').then(() => {
+      if (this.incarnation === inc)
+        this.#host.emit({
+          type: 'actor-failed',
+          id: this.id,
+          incarnation: inc,
+          phase,
+          error: wire,
+        });
+    });
+  }
+
+  // ---- lifecycle ----
+
+  async start(def: ActorDefinition, inc: number, fencingToken: number | null): Promise<void> {
+    if (this.#ending) await this.#ending;
+    this.mode = 'queue';
+    this.incarnation = inc;
+    this.#queue = this.#newQueue();
+    this.#def = def;
+    this.#stopRequested = false;
+    this.#abort = new AbortController();
+    // Restarted while the supervisor drains: intake is already stopped for this one too.
+    if (this.#host.shuttingDown) this.#abort.abort(new ShutdownError());
+    const ctx = new Context(this, this.#host, this.#abort.signal, inc, fencingToken);
+    this.#ctx = ctx;
+    this.state = 'starting';
+    if (def.init) {
+      let r: unknown;
+      this.#host.busy(this, this.p.initTimeoutMs);
+      try {
+        r = def.init(ctx);
+      } catch (err) {
+        this.#host.idle();
+        await this.#failStart(inc);
+        throw err;
+      }
+      this.#host.idle();
+      try {
+        if (isThenable(r))
+          r = await withTimeout(
+            r,
+            this.p.initTimeoutMs,
+            () => new HandlerTimeoutError(this.id, 'init', this.p.initTimeoutMs),
+          );
+      } catch (err) {
+        await this.#failStart(inc);
+        throw err;
+      }
+      if (r !== undefined) ctx.state = r;
+    }
+    if (this.incarnation !== inc || this.state !== 'starting')
+      throw new ActorDiedError(this.id, 'it was stopped while starting');
+    this.state = 'running';
+    this.schedulePump();
+  }
+
+  async #failStart(inc: number): Promise<void> {
+    if (this.incarnation !== inc) return;
+    this.state = 'failed';
+    this.failed++;
+    await this.#endIncarnation(null);
+    this.state = 'idle';
+  }
+
+  /** Ends the current incarnation (if still `inc`) and applies what `reason` means for the mailbox. */
+  async stop(inc: number, reason: StopReason): Promise<{ leftover: number }> {
+    if (this.#ending) await this.#ending;
+    if (this.incarnation === inc && (this.state === 'running' || this.state === 'starting')) {
+      this.state = 'stopping';
+      const inFlight = this.#serial
+        ? this.#loop
+        : this.#queue.pending > 0
+          ? this.#queue.onPendingZero()
+          : null;
+      if (inFlight) {
+        // Let the handler in flight finish (bounded): the next incarnation starts clean.
+        await withTimeout(inFlight, this.p.stopTimeoutMs, () => new Error('')).catch(() => {});
+      }
+      await this.#endIncarnation(reason);
+    }
+    if (this.state !== 'starting') this.state = 'idle';
+    if (reason === 'lease-lost') return { leftover: this.#setMode('standby') };
+    if (reason === 'removed' || reason === 'shutdown')
+      return { leftover: this.#setMode('removed') };
+    return { leftover: 0 };
+  }
+
+  /** Switches mode; leaving `queue` answers every waiting call. Returns how many were waiting. */
+  setMode(mode: ActorMode): number {
+    return this.#setMode(mode);
+  }
+
+  #setMode(mode: ActorMode | 'removed'): number {
+    this.mode = mode;
+    if (mode === 'queue') return 0;
+    const left = this.mailbox.drain();
+    for (const env of left) {
+      env.via?.consumed(this.id);
+      this.#reject(env);
+    }
+    return left.length;
+  }
+
+  /** Stop intake at shutdown: abort the signal and clear timers; the mailbox keeps draining. */
+  beginShutdown(): void {
+    this.#abort?.abort(new ShutdownError());
+    this.#clearTimers();
+  }
+
+  requestStop(): void {
+    this.#stopRequested = true;
+    if (this.#running.size === 0 && this.state === 'running') {
+      const inc = this.incarnation;
+      queueMicrotask(() => this.#exitNormally(inc));
+    }
+  }
+
+  #exitNormally(inc: number): void {
+    if (inc !== this.incarnation || this.state !== 'running') return;
+    this.state = 'stopping';
+    this.#ending = this.#endIncarnation('normal').then(() => {
+      if (this.incarnation !== inc) return;
+      this.state = 'idle';
+      this.#host.emit({ type: 'actor-exited', id: this.id, incarnation: inc });
+    });
+  }
+
+  /** Abort, clear timers, run stop() (bounded), close the blocking connection. Never throws. */
+  async #endIncarnation(reason: ActorStopReason | null): Promise<void> {
+    const ctx = this.#ctx;
+    const def = this.#def;
+    this.#abort?.abort(new ActorDiedError(this.id, reason ?? 'init failed'));
+    this.#clearTimers();
+    if (def?.stop && ctx && reason !== null) {
+      try {
+        this.#host.busy(this, this.p.stopTimeoutMs);
+        let r: unknown;
+        try {
+          r = def.stop(ctx, reason);
+        } finally {
+          this.#host.idle();
+        }
+        if (isThenable(r))
+          await withTimeout(
+            r,
+            this.p.stopTimeoutMs,
+            () => new HandlerTimeoutError(this.id, 'stop', this.p.stopTimeoutMs),
+          );
+      } catch (err) {
+        this.#host.emit({
+          type: 'log',
+          id: this.id,
+          level: 'error',
+          message: `stop() failed: ${toWire(err).message}`,
+        });
+      }
+    }
+    const blocking = this.#blocking;
+    this.#blocking = null;
+    if (blocking) await blocking.close().catch(() => blocking.disconnect());
+  }
+
+  #clearTimers(): void {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers.clear();
+  }
+
+  // ---- services for the context ----
+
+  every(inc: number, ms: number, fn: (ctx: ActorContext) => unknown): () => void {
+    if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 1))
+      throw new InvalidArgumentError('ms', 'must be a number of milliseconds >= 1');
+    if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'must be a function');
+    if (this.#host.shuttingDown) return () => {}; // intake stopped: no new timers
+    let queued = false;
+    const run = (): Promise<void> | undefined => {
+      if (inc !== this.incarnation || this.state !== 'running') {
+        queued = false;
+        return undefined;
+      }
+      let r: unknown;
+      this.#host.busy(this, this.p.handlerTimeoutMs);
+      try {
+        r = fn(this.#ctx!);
+      } catch (err) {
+        this.#host.idle();
+        queued = false;
+        this.#fail(inc, 'timer', err, null);
+        return undefined;
+      }
+      this.#host.idle();
+      if (!isThenable(r)) {
+        queued = false;
+        return undefined;
+      }
+      const tracked: Run = { env: null, started: Date.now(), abandoned: false };
+      this.#running.add(tracked);
+      return Promise.resolve(r).then(
+        () => {
+          this.#running.delete(tracked);
+          queued = false;
+        },
+        (err: unknown) => {
+          this.#running.delete(tracked);
+          queued = false;
+          if (!tracked.abandoned) this.#fail(inc, 'timer', err, null);
+        },
+      );
+    };
+    // Through the actor's queue: a timer run never overlaps a handler (with concurrency 1),
+    // and a run still pending skips the next beat.
+    const tick = (): void => {
+      if (queued || inc !== this.incarnation || this.state !== 'running') return;
+      queued = true;
+      if (this.#serial) {
+        this.#ticks.push(run);
+        this.#pump();
+      } else {
+        void this.#queue.add(() => run() ?? Promise.resolve());
+      }
+    };
+    const timer = setInterval(tick, ms);
+    this.#timers.add(timer);
+    return () => {
+      clearInterval(timer);
+      this.#timers.delete(timer);
+    };
+  }
+
+  blockingRedis(): HighPerformanceRedis {
+    return (this.#blocking ??= this.#host.redis().duplicate());
+  }
+
+  counter(name: string): ActorCounter {
+    if (typeof name !== 'string' || name.length === 0)
+      throw new InvalidArgumentError('name', 'must be a non-empty string');
+    const counters = this.#counters;
+    return {
+      inc(by = 1) {
+        counters.set(name, (counters.get(name) ?? 0) + by);
+      },
+      get value() {
+        return counters.get(name) ?? 0;
+      },
+    };
+  }
+
+  log(level: LogLevel, args: unknown[]): void {
+    this.#host.emit({ type: 'log', id: this.id, level, message: format(...args) });
+  }
+
+  counters(): ActorCounters {
+    return {
+      id: this.id,
+      handled: this.handled,
+      failed: this.failed,
+      dropped: this.dropped,
+      mailbox: this.mailbox.length,
+      running: this.#running.size,
+      latency: [...this.#latency],
+      counters: Object.fromEntries(this.#counters),
+    };
+  }
+}
+
+function timeoutFull(id: string, ms: number): Error {
+  return new TimeoutError(`the mailbox of ${id} stayed full for ${ms} ms`);
+}

@@ -1,0 +1,339 @@
+/**
+ * Many hosts, one Redis: supervisors register themselves (with heartbeats) and place singleton
+ * actors by leases with fencing tokens (the cy_locks Functions library: RedisFunctions.locks).
+ *
+ * Keys (one slot per namespace, thanks to the hash tag):
+ *   cy:sups:{ns}               ZSET  supervisor id -> expiry (ms); stale members are pruned
+ *   cy:sup:{ns}:<id>           STRING JSON snapshot (host, pid, actors...), PX 3 x heartbeat
+ *   cy:lock:{ns}singleton:<n>  HASH  the lease of singleton <n> (+ :fence, the token counter)
+ *
+ * Never two at once: the holder renews every ttl/3 and counts its lease from when it *sent* the
+ * last successful renewal (so its view expires no later than the server's). If it cannot renew
+ * by validUntil - ttl/4 it stops the singleton (killing its thread if stop overruns), before
+ * the lease can expire and another supervisor take over. A clean shutdown releases at once.
+ */
+import { hostname } from 'node:os';
+import type { HighPerformanceRedis } from '../client/index.js';
+import { LockNotHeldError } from '../errors.js';
+import { RedisFunctions } from '../../functions/index.js';
+
+export interface PlacementOptions {
+  namespace: string;
+  supervisorId: string;
+  heartbeatMs: number;
+  leaseTtlMs: number;
+}
+
+export interface SupervisorRecord {
+  id: string;
+  namespace: string;
+  host: string;
+  pid: number;
+  file: string;
+  startedAt: number;
+  updatedAt: number;
+  state: string;
+  threads: number;
+  actors: {
+    id: string;
+    state: string;
+    thread: number;
+    restarts: number;
+    handled: number;
+    singleton: 'held' | 'standby' | null;
+    fencingToken: number | null;
+  }[];
+}
+
+export interface PlacementHost {
+  /** The lease of singleton `id` is ours with `fencingToken`: run it. */
+  activate(id: string, fencingToken: number): Promise<void>;
+  /** The lease is (about to be) lost: stop `id`, at the latest by `deadline` (Date.now() ms). */
+  deactivate(id: string, deadline: number): Promise<void>;
+  snapshot(): Promise<Omit<SupervisorRecord, 'host' | 'pid' | 'updatedAt' | 'namespace'>>;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+type Lease =
+  | { state: 'standby'; timer: NodeJS.Timeout | null }
+  | {
+      state: 'held';
+      token: number;
+      validUntil: number;
+      renew: NodeJS.Timeout | null;
+      deadline: NodeJS.Timeout | null;
+    }
+  | { state: 'losing'; token: number };
+
+export const supKey = (ns: string, id: string): string => `cy:sup:{${ns}}:${id}`;
+export const supsKey = (ns: string): string => `cy:sups:{${ns}}`;
+export const leaseResource = (name: string): string => `singleton:${name}`;
+
+export class Placement {
+  readonly #redis: HighPerformanceRedis;
+  readonly #fx: RedisFunctions;
+  readonly #o: PlacementOptions;
+  readonly #host: PlacementHost;
+  readonly #leases = new Map<string, Lease>();
+  #beat: NodeJS.Timeout | null = null;
+  #stopped = false;
+
+  constructor(redis: HighPerformanceRedis, o: PlacementOptions, host: PlacementHost) {
+    this.#redis = redis;
+    this.#fx = new RedisFunctions(redis);
+    this.#o = o;
+    this.#host = host;
+  }
+
+  /** Registers now (rejects if Redis is unreachable), then keeps the registration alive. */
+  async start(): Promise<void> {
+    await this.#register();
+    const beat = (): void => {
+      this.#beat = setTimeout(() => {
+        this.#register()
+          .catch((err: unknown) =>
+            this.#host.log('warn', `registration heartbeat failed: ${String(err)}`),
+          )
+          .finally(() => {
+            if (!this.#stopped) beat();
+          });
+      }, this.#o.heartbeatMs);
+    };
+    beat();
+  }
+
+  /** Writes the registration now (after start, or a change worth showing at once). */
+  refresh(): void {
+    if (!this.#stopped)
+      this.#register().catch((err: unknown) =>
+        this.#host.log('warn', `registration failed: ${String(err)}`),
+      );
+  }
+
+  /** Our current token for singleton `id`, or null. */
+  token(id: string): number | null {
+    const l = this.#leases.get(id);
+    return l?.state === 'held' ? l.token : null;
+  }
+
+  leaseState(id: string): 'held' | 'standby' | null {
+    const l = this.#leases.get(id);
+    return l === undefined ? null : l.state === 'held' ? 'held' : 'standby';
+  }
+
+  /** Singleton `id` wants to run here: compete for its lease until unwant(). */
+  want(id: string): void {
+    if (this.#stopped || this.#leases.has(id)) return;
+    this.#leases.set(id, { state: 'standby', timer: null });
+    void this.#acquire(id);
+  }
+
+  /** Stop competing for `id`; release the lease at once if we hold it. */
+  async unwant(id: string): Promise<void> {
+    const l = this.#leases.get(id);
+    if (!l) return;
+    this.#leases.delete(id);
+    this.#clear(l);
+    if (l.state !== 'standby') await this.#release(id);
+  }
+
+  /** Releases every lease and removes the registration. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#beat) clearTimeout(this.#beat);
+    await Promise.all([...this.#leases.keys()].map((id) => this.unwant(id)));
+    const { namespace: ns, supervisorId: sid } = this.#o;
+    await Promise.all([
+      this.#redis.call('DEL', supKey(ns, sid)),
+      this.#redis.call('ZREM', supsKey(ns), sid),
+    ]).catch((err: unknown) => this.#host.log('warn', `could not deregister: ${String(err)}`));
+  }
+
+  async #register(): Promise<void> {
+    const { namespace: ns, supervisorId: sid, heartbeatMs } = this.#o;
+    const now = Date.now();
+    const ttl = heartbeatMs * 3;
+    const record: SupervisorRecord = {
+      ...(await this.#host.snapshot()),
+      namespace: ns,
+      host: hostname(),
+      pid: process.pid,
+      updatedAt: now,
+    };
+    await Promise.all([
+      this.#redis.call('SET', supKey(ns, sid), JSON.stringify(record), 'PX', String(ttl)),
+      this.#redis.call('ZADD', supsKey(ns), String(now + ttl), sid),
+      this.#redis.call('ZREMRANGEBYSCORE', supsKey(ns), '-inf', String(now)),
+    ]);
+  }
+
+  #name(id: string): string {
+    return leaseResource(id);
+  }
+
+  async #acquire(id: string): Promise<void> {
+    const l = this.#leases.get(id);
+    if (!l || l.state !== 'standby' || this.#stopped) return;
+    const ttl = this.#o.leaseTtlMs;
+    const sentAt = Date.now();
+    let retryIn = Math.floor(ttl / 3);
+    try {
+      const r = await this.#fx.locks.acquire(this.#name(id), this.#o.supervisorId, ttl, {
+        tag: this.#o.namespace,
+      });
+      if (this.#leases.get(id) !== l) {
+        // unwanted meanwhile: give it back
+        if (r.acquired) await this.#release(id);
+        return;
+      }
+      if (r.acquired && r.fencingToken !== null) {
+        const held: Lease = {
+          state: 'held',
+          token: r.fencingToken,
+          validUntil: sentAt + ttl,
+          renew: null,
+          deadline: null,
+        };
+        this.#leases.set(id, held);
+        this.#schedule(id, held);
+        this.#host.log('info', `singleton ${id}: lease acquired (fencing token ${r.fencingToken})`);
+        await this.#host.activate(id, r.fencingToken);
+        return;
+      }
+      // Held elsewhere: try again right after it would expire (a crashed holder's lease), or
+      // at the usual pace, whichever comes first.
+      retryIn = Math.max(20, Math.min(retryIn, r.pttl + 10 + Math.floor(Math.random() * 40)));
+    } catch (err) {
+      this.#host.log('warn', `singleton ${id}: lease acquire failed: ${String(err)}`);
+    }
+    const cur = this.#leases.get(id);
+    if (cur === l && l.state === 'standby' && !this.#stopped) {
+      l.timer = setTimeout(() => void this.#acquire(id), retryIn);
+    }
+  }
+
+  #schedule(id: string, held: Extract<Lease, { state: 'held' }>): void {
+    const ttl = this.#o.leaseTtlMs;
+    held.renew = setTimeout(() => void this.#renew(id, held), Math.floor(ttl / 3));
+    const stopBy = held.validUntil - Math.floor(ttl / 4);
+    if (held.deadline) clearTimeout(held.deadline);
+    // Every successful renewal replaces this timer, so when it fires no renewal came in time.
+    // (No clock re-check here: timers run off the loop's cached time and may fire a hair early;
+    // a re-check that then did nothing would leave the singleton running past its lease.)
+    held.deadline = setTimeout(
+      () => {
+        if (this.#leases.get(id) === held)
+          void this.#lose(id, held, 'could not renew the lease in time');
+      },
+      Math.max(0, stopBy - Date.now()),
+    );
+  }
+
+  async #renew(id: string, held: Extract<Lease, { state: 'held' }>): Promise<void> {
+    if (this.#leases.get(id) !== held) return;
+    const ttl = this.#o.leaseTtlMs;
+    const sentAt = Date.now();
+    try {
+      await this.#fx.locks.refresh(this.#name(id), this.#o.supervisorId, ttl, {
+        tag: this.#o.namespace,
+      });
+      if (this.#leases.get(id) !== held) return;
+      held.validUntil = sentAt + ttl;
+      this.#schedule(id, held);
+    } catch (err) {
+      if (this.#leases.get(id) !== held) return;
+      if (err instanceof LockNotHeldError) {
+        await this.#lose(id, held, 'the lease is held by someone else now');
+        return;
+      }
+      this.#host.log('warn', `singleton ${id}: lease renewal failed: ${String(err)}`);
+      // Try again soon; the deadline timer stops the singleton if renewals keep failing.
+      held.renew = setTimeout(() => void this.#renew(id, held), Math.max(20, Math.floor(ttl / 10)));
+    }
+  }
+
+  async #lose(id: string, held: Extract<Lease, { state: 'held' }>, why: string): Promise<void> {
+    if (this.#leases.get(id) !== held) return;
+    this.#clear(held);
+    this.#leases.set(id, { state: 'losing', token: held.token });
+    this.#host.log('warn', `singleton ${id}: stopping it: ${why}`);
+    // Stop it strictly before the lease can expire on the server.
+    // stop() gets ttl/8; a thread that overruns it is killed, ttl/8 before the lease can expire.
+    await this.#host.deactivate(id, held.validUntil - Math.floor(this.#o.leaseTtlMs / 8));
+    await this.#release(id);
+    if (!this.#leases.has(id) || this.#stopped) return;
+    const standby: Lease = { state: 'standby', timer: null };
+    this.#leases.set(id, standby);
+    standby.timer = setTimeout(() => void this.#acquire(id), Math.floor(this.#o.leaseTtlMs / 3));
+  }
+
+  /** Gives the lease back (all reentrant holds); errors only logged (it expires anyway). */
+  async #release(id: string): Promise<void> {
+    try {
+      for (let i = 0; i < 8; i++) {
+        if (
+          await this.#fx.locks.release(this.#name(id), this.#o.supervisorId, {
+            tag: this.#o.namespace,
+          })
+        )
+          break;
+      }
+    } catch (err) {
+      if (!(err instanceof LockNotHeldError))
+        this.#host.log('warn', `singleton ${id}: release failed: ${String(err)}`);
+    }
+  }
+
+  #clear(l: Lease): void {
+    if (l.state === 'standby' && l.timer) clearTimeout(l.timer);
+    if (l.state === 'held') {
+      if (l.renew) clearTimeout(l.renew);
+      if (l.deadline) clearTimeout(l.deadline);
+    }
+  }
+}
+
+/** Every supervisor registered in Redis, by namespace (for `cyredis status`). */
+export async function listSupervisors(
+  redis: HighPerformanceRedis,
+  namespace?: string,
+): Promise<SupervisorRecord[]> {
+  const namespaces: string[] = [];
+  if (namespace !== undefined) namespaces.push(namespace);
+  else {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await redis.call(
+        'SCAN',
+        cursor,
+        'MATCH',
+        'cy:sups:{*}',
+        'COUNT',
+        '1000',
+      )) as [string, string[]];
+      cursor = String(next);
+      for (const k of keys) {
+        const m = /^cy:sups:\{(.*)\}$/.exec(String(k));
+        if (m) namespaces.push(m[1]);
+      }
+    } while (cursor !== '0');
+  }
+  const out: SupervisorRecord[] = [];
+  const now = Date.now();
+  for (const ns of [...new Set(namespaces)].sort()) {
+    const ids = (await redis.call('ZRANGEBYSCORE', supsKey(ns), String(now), '+inf')) as string[];
+    if (ids.length === 0) continue;
+    const values = (await redis.call('MGET', ...ids.map((id) => supKey(ns, String(id))))) as (
+      string | null
+    )[];
+    for (const v of values) {
+      if (v === null) continue;
+      try {
+        out.push(JSON.parse(String(v)) as SupervisorRecord);
+      } catch {
+        // a foreign or damaged value: skip it
+      }
+    }
+  }
+  return out;
+}

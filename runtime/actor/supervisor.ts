@@ -1,0 +1,860 @@
+/**
+ * Supervisor: runs the actors of a config on a pool of worker threads, restarts them by the
+ * supervision tree's policy, places singletons across supervisors through Redis, and shuts
+ * down gracefully.
+ *
+ *   const sup = new Supervisor(await loadConfig('.'), { kinds });   // validates first
+ *   await sup.start();                                               // every actor's init done
+ *   const n = await sup.call('counter', { add: 1 });
+ *   await sup.stop();                                                // drain, stop(), close
+ *
+ * Threads: `threads` slots; each actor instance is placed in a slot (round-robin, in start
+ * order) for the supervisor's lifetime. A thread that dies (process.exit, uncaught error,
+ * resourceLimits, killed by the watchdog) is replaced in its slot at once, every other thread
+ * and the main thread swap their link to it, calls pending on it reject with ActorDiedError,
+ * and its actors are reported failed to the tree as one incident.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { EventEmitter } from 'eventemitter3';
+import { HighPerformanceRedis } from '../client/index.js';
+import {
+  ActorDiedError,
+  HandlerTimeoutError,
+  InvalidArgumentError,
+  ShutdownError,
+} from '../errors.js';
+import type { WorkerExitError, SupervisorFailedError } from '../errors.js';
+import { validateConfig } from './config.js';
+import type { CyredisConfig, ResolvedConfig } from './config.js';
+import type { ActorCallOptions, ActorRef, ActorSendOptions, RefOf } from './define.js';
+import { Endpoint } from './endpoint.js';
+import type { KindRegistry } from './kinds.js';
+import type { Link } from './link.js';
+import { MAIN_SLOT, asError, fromWire, toWire } from './messages.js';
+import type {
+  ActorCounters,
+  ActorMessage,
+  ActorMode,
+  ActorPlacement,
+  LogLevel,
+  StopReason,
+  WorkerEvent,
+} from './messages.js';
+import { OffloadPool } from './offload.js';
+import { Placement } from './placement.js';
+import type { PlacementHost, SupervisorRecord } from './placement.js';
+import { addCounters, emptyCounters, percentiles } from './stats.js';
+import type { ActorState, ActorStats, SupervisorStats } from './stats.js';
+import { WorkerThread } from './thread.js';
+import type { ThreadExit } from './thread.js';
+import { SupervisionNode, newIncident } from './tree.js';
+import type { Child, StopKind, TreeEvent, TreeHost } from './tree.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+export interface SupervisorLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface SupervisorOptions {
+  /** Built-in kinds the config may name (`kind: 'echo'`). */
+  kinds?: KindRegistry;
+  /** Names the config in errors when it is an object; relative modules start at its folder. */
+  file?: string;
+  baseDir?: string;
+  /** Where supervisor and actor log lines go. Default: console. null: nowhere (events only). */
+  logger?: SupervisorLogger | null;
+  /** Default: host:pid:random. */
+  id?: string;
+}
+
+export interface StopReport {
+  /** Every mailbox was empty and every handler done before actors were stopped. */
+  drained: boolean;
+  /** Messages handled after intake stopped (what was in flight at the stop). */
+  handledInDrain: number;
+  /** Messages still in mailboxes when actors were stopped (their calls rejected with ShutdownError). */
+  leftover: number;
+  durationMs: number;
+}
+
+export interface SupervisorEvents {
+  'actor:started': [e: { id: string; thread: number; incarnation: number }];
+  'actor:failed': [e: { id: string; error: Error; phase: string }];
+  'actor:restarting': [e: { id: string; delayMs: number; attempt: number; error: Error | null }];
+  'actor:stopped': [e: { id: string; reason: string }];
+  'thread:exit': [e: { thread: number; error: WorkerExitError }];
+  'singleton:acquired': [e: { id: string; fencingToken: number }];
+  'singleton:lost': [e: { id: string }];
+  log: [e: { id: string; level: LogLevel; message: string }];
+  /** The root gave up (intensity): children are stopped, the supervisor is closing. */
+  failed: [error: SupervisorFailedError];
+  stopped: [report: StopReport];
+}
+
+export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+const RESOLVED = new WeakSet<object>();
+
+/** The main thread on the data plane: calls and sends from outside the actors. */
+class MainEndpoint extends Endpoint {
+  closed = false;
+  protected get intakeClosed(): boolean {
+    return this.closed;
+  }
+  protected deliverLocal(): undefined {
+    throw new InvalidArgumentError('actor', 'no actor lives on the main thread');
+  }
+  onMessage(m: ActorMessage, link: Link): void {
+    link.consumed(m.to);
+    this.replyFailure(
+      { msg: null, cid: m.cid, rs: m.rs, via: link },
+      {
+        kind: 'not-found',
+        actor: m.to,
+        detail: 'no actor lives on the main thread',
+      },
+    );
+  }
+  protected undeliverableSend(): void {
+    // the caller of supervisor.send saw it resolve; nothing else to tell
+  }
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly id: string;
+  readonly config: ResolvedConfig;
+  readonly #logger: SupervisorLogger | null;
+  readonly #placements: ActorPlacement[];
+  readonly #index = new Map<string, number>();
+  readonly #main: MainEndpoint;
+  readonly #tree: SupervisionNode;
+  readonly #leaves = new Map<string, { node: SupervisionNode; child: Child }>();
+  readonly #threads: (WorkerThread | null)[];
+  readonly #generations: number[];
+  readonly #modes = new Map<string, ActorMode>();
+  /** Actors spawned (or spawning) on a thread now, with their incarnation. */
+  readonly #onThread = new Map<string, number>();
+  /** The incarnation the tree wants running, for singletons waiting for their lease. */
+  readonly #wanted = new Map<string, number>();
+  readonly #lastError = new Map<string, string>();
+  /** Failures per actor, counted here (exact even when a thread dies with its counters). */
+  readonly #failures = new Map<string, number>();
+  /** The last incarnation whose failure was noted, per actor (reports can come twice). */
+  readonly #noted = new Map<string, number>();
+  readonly #lastPoll = new Map<string, ActorCounters>();
+  readonly #carry = new Map<string, ActorCounters>();
+  readonly #offload: OffloadPool;
+  #redis: HighPerformanceRedis | null = null;
+  #placement: Placement | null = null;
+  #state: SupervisorState = 'idle';
+  #closing = false;
+  #startedAt = 0;
+  #watchdog: NodeJS.Timeout | null = null;
+  #stopping: Promise<StopReport> | null = null;
+  #leftover = 0;
+  readonly done: Promise<StopReport>;
+  #resolveDone!: (r: StopReport) => void;
+  #rejectDone!: (e: Error) => void;
+
+  /** Validates the config (ConfigError naming file and field) before anything starts. */
+  constructor(config: CyredisConfig | ResolvedConfig, options: SupervisorOptions = {}) {
+    super();
+    this.config = RESOLVED.has(config)
+      ? (config as ResolvedConfig)
+      : 'tree' in config && 'file' in config
+        ? config
+        : validateConfig(config, {
+            ...(options.file !== undefined ? { file: options.file } : {}),
+            ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+            ...(options.kinds ? { kinds: options.kinds } : {}),
+          });
+    RESOLVED.add(this.config);
+    this.id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.#logger = options.logger === undefined ? consoleLogger : options.logger;
+    const c = this.config;
+    // No idle threads: never more than one per actor instance.
+    const threads = Math.max(1, Math.min(c.threads, c.actors.length));
+    this.#placements = c.actors.map((a, i) => ({
+      id: a.id,
+      name: a.name,
+      instance: a.instance,
+      slot: i % threads,
+      module: a.module,
+      export: a.export,
+      options: a.options,
+      concurrency: a.concurrency,
+      mailboxSize: a.mailboxSize,
+      handlerTimeoutMs: a.handlerTimeoutMs,
+      initTimeoutMs: a.initTimeoutMs,
+      stopTimeoutMs: a.stopTimeoutMs,
+      singleton: a.singleton,
+    }));
+    this.#placements.forEach((p, i) => {
+      this.#index.set(p.id, i);
+      this.#modes.set(p.id, p.singleton ? 'standby' : 'queue');
+    });
+    const tuning = {
+      heartbeatMs: c.heartbeatMs,
+      creditWindow: c.creditWindow,
+      callTimeoutMs: c.callTimeoutMs,
+    };
+    this.#main = new MainEndpoint(MAIN_SLOT, this.#placements, tuning);
+    this.#tree = new SupervisionNode(c.tree, this.#treeHost());
+    for (const leaf of this.#tree.leaves()) this.#leaves.set(leaf.child.id, leaf);
+    this.#tree.onFailed = (err) => this.#rootFailed(err);
+    this.#threads = new Array<WorkerThread | null>(threads).fill(null);
+    this.#generations = new Array<number>(threads).fill(0);
+    this.#offload = new OffloadPool(c.offloadThreads);
+    this.done = new Promise<StopReport>((resolve, reject) => {
+      this.#resolveDone = resolve;
+      this.#rejectDone = reject;
+    });
+    this.done.catch(() => {});
+  }
+
+  get state(): SupervisorState {
+    return this.#state;
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Registers in Redis (when configured), starts the threads, then every actor in order.
+   * Resolves when each actor's init is done (singletons held elsewhere wait on standby);
+   * rejects with SupervisorFailedError if the tree gave up on the way (everything is stopped).
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle')
+      throw new InvalidArgumentError('supervisor', `cannot start when ${this.#state}`);
+    this.#state = 'starting';
+    this.#startedAt = Date.now();
+    try {
+      if (this.config.redis) {
+        const ttl = this.config.placement.leaseTtlMs;
+        this.#redis = new HighPerformanceRedis({
+          ...this.config.redis,
+          commandTimeoutMs: Math.max(100, Math.floor(ttl / 4)),
+        });
+        this.#redis.on('error', () => {});
+        this.#placement = new Placement(
+          this.#redis,
+          {
+            namespace: this.config.namespace,
+            supervisorId: this.id,
+            heartbeatMs: this.config.placement.heartbeatMs,
+            leaseTtlMs: ttl,
+          },
+          this.#placementHost(),
+        );
+        await this.#placement.start();
+      }
+      for (let slot = 0; slot < this.#threads.length; slot++) this.#spawnThread(slot, 'starting');
+      const every = Math.max(10, Math.min(50, Math.floor(this.config.heartbeatMs / 2)));
+      this.#watchdog = setInterval(() => this.#watch(), every);
+      this.#watchdog.unref();
+      this.#log(
+        'info',
+        `supervisor ${this.id}: ${this.#placements.length} actor(s) on ${this.#threads.length} thread(s)`,
+      );
+      await this.#tree.start();
+    } catch (err) {
+      if (this.#state === 'starting' || this.#state === 'failed') {
+        this.#state = 'failed';
+        await this.#close();
+        this.#rejectDone(err as Error);
+      }
+      throw err;
+    }
+    if (this.#state === 'starting') this.#state = 'running';
+    this.#placement?.refresh();
+  }
+
+  /**
+   * Graceful shutdown: stop intake (every ctx.signal aborts, timers stop, supervisor.send and
+   * .call reject with ShutdownError), let mailboxes drain up to `timeoutMs`
+   * (shutdownTimeoutMs), run every actor's stop() in reverse start order, release leases,
+   * close connections and threads.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<StopReport> {
+    this.#stopping ??= this.#stop(options.timeoutMs ?? this.config.shutdownTimeoutMs).catch(
+      (err: unknown) => {
+        // `done` must settle whatever happens, or whoever waits on it hangs.
+        this.#rejectDone(asError(err));
+        throw err;
+      },
+    );
+    return this.#stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<StopReport> {
+    const t0 = Date.now();
+    if (this.#state === 'failed' || this.#state === 'stopped') {
+      return { drained: false, handledInDrain: 0, leftover: 0, durationMs: 0 };
+    }
+    this.#state = 'stopping';
+    this.#main.closed = true;
+    const before = await this.#handledNow();
+    await Promise.all(this.#live().map((t) => t.control.beginShutdown().catch(() => {})));
+    const drained = await this.#drain(t0 + timeoutMs);
+    const handledInDrain = Math.max(0, (await this.#handledNow()) - before);
+    this.#leftover = 0;
+    await this.#tree.stop('shutdown');
+    this.#closing = true;
+    await this.#close();
+    const report: StopReport = {
+      drained,
+      handledInDrain,
+      leftover: this.#leftover,
+      durationMs: Date.now() - t0,
+    };
+    this.#state = 'stopped';
+    this.#log(
+      'info',
+      `supervisor ${this.id} stopped in ${report.durationMs} ms (drained ${handledInDrain} message(s)` +
+        (report.leftover > 0 ? `; ${report.leftover} left unhandled at the drain deadline)` : ')'),
+    );
+    this.emit('stopped', report);
+    this.#resolveDone(report);
+    return report;
+  }
+
+  /**
+   * SIGINT/SIGTERM: the first stops gracefully (then, with `exit`, exits 0, or 1 if stopping
+   * failed); the second exits at once with 130. Returns a function that removes the handlers.
+   * Without `exit`, wait on `done` (as the CLI does).
+   */
+  handleSignals(o: { exit?: boolean } = {}): () => void {
+    const exit = o.exit ?? true;
+    let count = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      count++;
+      if (count > 1) {
+        this.#log('warn', `${sig} again: exiting now`);
+        process.exit(130);
+      }
+      this.#log(
+        'info',
+        `${sig}: shutting down gracefully (drain up to ${this.config.shutdownTimeoutMs} ms; send it again to force)`,
+      );
+      void this.stop().then(
+        () => exit && process.exit(0),
+        () => exit && process.exit(1),
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+  }
+
+  // ---- messaging from outside ----
+
+  ref<D = unknown>(name: string, instance?: number): RefOf<D> {
+    return this.#main.ref(name, instance) as RefOf<D>;
+  }
+
+  send<M>(to: ActorRef<M, unknown> | string, msg: M, options?: ActorSendOptions): Promise<void> {
+    if (this.#state !== 'running' && this.#state !== 'starting')
+      return Promise.reject(new ShutdownError());
+    return this.#main.send(to, msg, options);
+  }
+
+  call<M, R>(to: ActorRef<M, R> | string, msg: M, options?: ActorCallOptions): Promise<R> {
+    if (this.#state !== 'running' && this.#state !== 'starting')
+      return Promise.reject(new ShutdownError());
+    return this.#main.call(to, msg, options) as Promise<R>;
+  }
+
+  // ---- stats ----
+
+  async stats(): Promise<SupervisorStats> {
+    const live = this.#live();
+    const [polled, flows] = await Promise.all([
+      Promise.all(live.map((t) => t.control.stats().catch((): ActorCounters[] => []))),
+      Promise.all(
+        live.map((t) =>
+          t.control.drainStatus().then(
+            (d) => [t.slot, d] as const,
+            () => null,
+          ),
+        ),
+      ),
+    ]);
+    const flow = new Map(flows.filter((f) => f !== null));
+    for (const list of polled) for (const c of list) this.#lastPoll.set(c.id, c);
+    const actors: ActorStats[] = this.#placements.map((p) => {
+      const now = this.#lastPoll.get(p.id) ?? emptyCounters(p.id);
+      const c = addCounters(this.#carry.get(p.id), now);
+      const leaf = this.#leaves.get(p.id)!;
+      return {
+        id: p.id,
+        name: p.name,
+        instance: p.instance,
+        state: this.#actorState(p, leaf.child),
+        thread: p.slot,
+        handled: c.handled,
+        failed: this.#failures.get(p.id) ?? 0,
+        dropped: c.dropped,
+        restarts: leaf.child.restarts,
+        mailbox: now.mailbox,
+        running: now.running,
+        latencyMs: percentiles(c.latency),
+        counters: c.counters,
+        singleton: p.singleton ? (this.#placement?.leaseState(p.id) ?? 'standby') : null,
+        fencingToken: p.singleton ? (this.#placement?.token(p.id) ?? null) : null,
+        lastError: this.#lastError.get(p.id) ?? null,
+      };
+    });
+    const totals = { handled: 0, failed: 0, restarts: 0, mailbox: 0 };
+    for (const a of actors) {
+      totals.handled += a.handled;
+      totals.failed += a.failed;
+      totals.restarts += a.restarts;
+      totals.mailbox += a.mailbox;
+    }
+    return {
+      id: this.id,
+      namespace: this.config.namespace,
+      state: this.#state,
+      uptimeMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
+      threads: this.#threads.map((t, slot) => ({
+        slot,
+        generation: this.#generations[slot],
+        alive: t?.alive ?? false,
+        actors: this.#placements.filter((p) => p.slot === slot).length,
+        sent: flow.get(slot)?.sent ?? 0,
+        received: flow.get(slot)?.received ?? 0,
+        acks: flow.get(slot)?.acks ?? 0,
+      })),
+      actors,
+      totals,
+    };
+  }
+
+  #actorState(p: ActorPlacement, child: Child): ActorState {
+    if (p.singleton && child.state === 'running' && this.#modes.get(p.id) === 'standby')
+      return 'standby';
+    switch (child.state) {
+      case 'waiting':
+        return 'restarting';
+      case 'failed':
+        return 'failed';
+      default:
+        return child.state;
+    }
+  }
+
+  // ---- threads ----
+
+  #live(): WorkerThread[] {
+    return this.#threads.filter((t): t is WorkerThread => t !== null && t.alive);
+  }
+
+  /** Starts (or replaces) the thread of `slot` and links it to every live thread and main. */
+  #spawnThread(slot: number, reason: string): WorkerThread {
+    const generation = ++this.#generations[slot];
+    const peers: {
+      slot: number;
+      generation: number;
+      port: MessagePort;
+    }[] = [];
+    for (const other of this.#live()) {
+      if (other.slot === slot) continue;
+      const { port1, port2 } = new MessageChannel();
+      peers.push({ slot: other.slot, generation: other.generation, port: port1 });
+      other.control
+        .replacePeer(slot, generation, Comlink.transfer<MessagePort>(port2, [port2]), reason)
+        .catch(() => {});
+    }
+    const { port1, port2 } = new MessageChannel();
+    peers.push({ slot: MAIN_SLOT, generation: 0, port: port1 });
+    this.#main.replaceLink(slot, generation, port2, reason);
+    const modes: Record<string, ActorMode> = {};
+    for (const p of this.#placements)
+      if (p.slot === slot) modes[p.id] = this.#modes.get(p.id) ?? 'queue';
+    const thread = new WorkerThread({
+      init: {
+        slot,
+        generation,
+        supervisorId: this.id,
+        namespace: this.config.namespace,
+        peers,
+        actors: this.#placements,
+        modes,
+        redis: this.config.redis,
+        tuning: this.#main.tuning,
+      },
+      resourceLimits: this.config.resourceLimits,
+      onEvent: (e, t) => this.#onEvent(e, t),
+      onExit: (exit) => this.#onExit(exit),
+    });
+    this.#threads[slot] = thread;
+    if (this.#state === 'stopping') void thread.control.beginShutdown().catch(() => {});
+    return thread;
+  }
+
+  #watch(): void {
+    const now = Date.now();
+    const name = (i: number): string => this.#placements[i]?.id ?? 'an actor';
+    for (const t of this.#live()) t.check(now, this.config.unresponsiveMs, name);
+  }
+
+  #onExit(exit: ThreadExit): void {
+    const thread = this.#threads[exit.slot];
+    if (!thread || thread.generation !== exit.generation) return;
+    this.emit('thread:exit', { thread: exit.slot, error: exit.error });
+    // Counters of its actors survive as of the last poll.
+    for (const p of this.#placements) {
+      if (p.slot !== exit.slot) continue;
+      const last = this.#lastPoll.get(p.id);
+      if (last) this.#carry.set(p.id, addCounters(this.#carry.get(p.id), last));
+      this.#lastPoll.delete(p.id);
+    }
+    const reason = exit.error.message;
+    if (this.#closing || this.#state === 'failed' || this.#state === 'stopped') {
+      this.#threads[exit.slot] = null;
+      this.#main.replaceLink(exit.slot, exit.generation + 1, null, reason);
+      return;
+    }
+    this.#log('error', exit.error.message);
+    this.#spawnThread(exit.slot, reason);
+    for (const p of this.#placements) {
+      if (p.slot !== exit.slot) continue;
+      const inc = this.#onThread.get(p.id);
+      if (inc === undefined) continue;
+      this.#onThread.delete(p.id);
+      const culprit = this.#index.get(p.id) === exit.culprit;
+      const error =
+        culprit && exit.timeoutMs > 0
+          ? new HandlerTimeoutError(
+              p.id,
+              'a handler',
+              exit.timeoutMs,
+              ': its thread was terminated',
+            )
+          : exit.error;
+      this.#failed(p.id, inc, error, culprit ? 'timeout' : 'thread-exit', exit.incident);
+    }
+  }
+
+  #onEvent(e: WorkerEvent, thread: WorkerThread): void {
+    switch (e.type) {
+      case 'actor-failed': {
+        if (this.#onThread.get(e.id) === e.incarnation) this.#onThread.delete(e.id);
+        this.#failed(e.id, e.incarnation, fromWire(e.error), e.phase, newIncident());
+        return;
+      }
+      case 'actor-exited': {
+        if (this.#onThread.get(e.id) === e.incarnation) this.#onThread.delete(e.id);
+        const leaf = this.#leaves.get(e.id);
+        leaf?.node.childExited(leaf.child, e.incarnation, null, newIncident());
+        return;
+      }
+      case 'log':
+        this.emit('log', { id: e.id, level: e.level, message: e.message });
+        if (this.#logger) {
+          const line = `[${e.id}] ${e.message}`;
+          if (e.level === 'error') this.#logger.error(line);
+          else if (e.level === 'warn') this.#logger.warn(line);
+          else this.#logger.info(line);
+        }
+        return;
+      case 'offload':
+        this.#offload.run(e.task, e.timeoutMs).then(
+          (value) => thread.post({ type: 'offload-result', oid: e.oid, ok: true, value }),
+          (err: unknown) =>
+            thread.post({ type: 'offload-result', oid: e.oid, ok: false, error: toWire(err) }),
+        );
+        return;
+    }
+  }
+
+  #failed(id: string, inc: number, error: Error, phase: string, incident: string): void {
+    const leaf = this.#leaves.get(id);
+    if (!leaf || leaf.child.incarnation !== inc) return;
+    this.#note(id, inc, error, phase);
+    leaf.node.childExited(leaf.child, inc, error, incident);
+  }
+
+  /** Counts, remembers and announces a failure once per incarnation. */
+  #note(id: string, inc: number, error: Error, phase: string): void {
+    if (this.#noted.get(id) === inc) return;
+    this.#noted.set(id, inc);
+    this.#failures.set(id, (this.#failures.get(id) ?? 0) + 1);
+    this.#lastError.set(id, error.message);
+    this.emit('actor:failed', { id, error, phase });
+    this.#log('error', `actor ${id} failed (${phase}): ${error.message}`);
+  }
+
+  // ---- the tree's host ----
+
+  #treeHost(): TreeHost {
+    return {
+      startActor: async (id, inc) => {
+        const p = this.#placements[this.#index.get(id)!];
+        this.#wanted.set(id, inc);
+        if (this.#closing) throw new ShutdownError();
+        if (p.singleton) {
+          const token = this.#placement?.token(id) ?? null;
+          if (token === null) {
+            await this.#setMode(p, 'standby');
+            this.#placement?.want(id);
+            return;
+          }
+          await this.#spawn(p, inc, token);
+          return;
+        }
+        await this.#spawn(p, inc, null);
+      },
+      stopActor: async (id, inc, kind: StopKind) => {
+        const p = this.#placements[this.#index.get(id)!];
+        if (kind !== 'restart') this.#wanted.delete(id);
+        await this.#stopOnThread(p, inc, kind);
+        if (p.singleton && kind !== 'restart') {
+          await this.#placement?.unwant(id);
+          this.#modes.set(id, 'standby');
+        }
+      },
+      event: (e: TreeEvent) => this.#treeEvent(e),
+    };
+  }
+
+  async #spawn(p: ActorPlacement, inc: number, token: number | null): Promise<void> {
+    const thread = this.#threads[p.slot];
+    if (!thread) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
+    this.#modes.set(p.id, 'queue');
+    this.#onThread.set(p.id, inc);
+    try {
+      await thread.control.spawn(p.id, inc, token);
+    } catch (err) {
+      if (this.#onThread.get(p.id) === inc) this.#onThread.delete(p.id);
+      if (!(this.#closing || this.#state === 'stopping'))
+        this.#note(p.id, inc, err as Error, 'init');
+      throw err;
+    }
+    this.emit('actor:started', { id: p.id, thread: p.slot, incarnation: inc });
+  }
+
+  async #stopOnThread(
+    p: ActorPlacement,
+    inc: number,
+    kind: StopKind | 'lease-lost',
+  ): Promise<void> {
+    const thread = this.#threads[p.slot];
+    if (this.#onThread.get(p.id) === inc) this.#onThread.delete(p.id);
+    if (!thread?.alive) return;
+    const reason: StopReason = kind;
+    try {
+      const { leftover } = await thread.control.stop(p.id, inc, reason);
+      this.#leftover += leftover;
+    } catch {
+      // the thread died meanwhile: the actor is stopped
+    }
+  }
+
+  async #setMode(p: ActorPlacement, mode: ActorMode): Promise<void> {
+    this.#modes.set(p.id, mode);
+    const thread = this.#threads[p.slot];
+    if (thread?.alive) await thread.control.setMode(p.id, mode).catch(() => {});
+  }
+
+  #treeEvent(e: TreeEvent): void {
+    switch (e.type) {
+      case 'restarting':
+        this.emit('actor:restarting', {
+          id: e.child,
+          delayMs: e.delayMs,
+          attempt: e.attempt,
+          error: e.error,
+        });
+        this.#log('warn', `restarting ${e.child} in ${e.delayMs} ms (attempt ${e.attempt})`);
+        return;
+      case 'stopped':
+        this.emit('actor:stopped', { id: e.child, reason: e.reason });
+        return;
+      case 'node-failed':
+        this.#log('error', e.error.message);
+        return;
+      case 'started':
+        return;
+    }
+  }
+
+  #rootFailed(err: SupervisorFailedError): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed') return;
+    const wasStarting = this.#state === 'starting';
+    this.#state = 'failed';
+    this.#main.closed = true;
+    this.emit('failed', err);
+    // start() rejects by itself (and closes); otherwise close here.
+    if (!wasStarting) {
+      this.#closing = true;
+      void this.#close().then(() => this.#rejectDone(err));
+    }
+  }
+
+  // ---- placement's host ----
+
+  #placementHost(): PlacementHost {
+    return {
+      activate: async (id, token) => {
+        this.emit('singleton:acquired', { id, fencingToken: token });
+        this.#placement?.refresh();
+        const inc = this.#wanted.get(id);
+        const leaf = this.#leaves.get(id);
+        if (inc === undefined || !leaf || leaf.child.incarnation !== inc || this.#closing) return;
+        if (leaf.child.state !== 'running' && leaf.child.state !== 'starting') return;
+        const p = this.#placements[this.#index.get(id)!];
+        try {
+          await this.#spawn(p, inc, token);
+        } catch (err) {
+          leaf.node.childExited(leaf.child, inc, err as Error, newIncident());
+        }
+      },
+      deactivate: async (id, deadline) => {
+        this.emit('singleton:lost', { id });
+        const p = this.#placements[this.#index.get(id)!];
+        const inc = this.#onThread.get(id);
+        this.#modes.set(id, 'standby');
+        if (inc === undefined) {
+          await this.#setMode(p, 'standby');
+          return;
+        }
+        const thread = this.#threads[p.slot];
+        const left = deadline - Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        const stopped = await Promise.race([
+          this.#stopOnThread(p, inc, 'lease-lost').then(() => true),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, left)))),
+        ]);
+        clearTimeout(timer);
+        if (!stopped && thread?.alive) {
+          // It would not stop in time: its whole thread goes, before the lease can expire.
+          await thread.terminate({
+            reason: 'lease',
+            detail: `singleton ${id} did not stop before its lease could expire`,
+            culprit: this.#index.get(id)!,
+            timeoutMs: 0,
+          });
+        }
+      },
+      snapshot: async () => {
+        if (this.#state === 'running') await this.stats().catch(() => null);
+        return this.#snapshot();
+      },
+      log: (level, message) => this.#log(level, message),
+    };
+  }
+
+  #snapshot(): Omit<SupervisorRecord, 'host' | 'pid' | 'updatedAt' | 'namespace'> {
+    return {
+      id: this.id,
+      file: this.config.file,
+      startedAt: this.#startedAt,
+      state: this.#state,
+      threads: this.config.threads,
+      actors: this.#placements.map((p) => {
+        const leaf = this.#leaves.get(p.id)!;
+        return {
+          id: p.id,
+          state: this.#actorState(p, leaf.child),
+          thread: p.slot,
+          restarts: leaf.child.restarts,
+          handled: addCounters(
+            this.#carry.get(p.id),
+            this.#lastPoll.get(p.id) ?? emptyCounters(p.id),
+          ).handled,
+          singleton: p.singleton ? (this.#placement?.leaseState(p.id) ?? 'standby') : null,
+          fencingToken: p.singleton ? (this.#placement?.token(p.id) ?? null) : null,
+        };
+      }),
+    };
+  }
+
+  // ---- shutdown internals ----
+
+  async #handledNow(): Promise<number> {
+    const all = await Promise.all(
+      this.#live().map((t) => t.control.drainStatus().catch(() => null)),
+    );
+    return all.reduce((n, s) => n + (s?.handled ?? 0), 0);
+  }
+
+  /** Waits until every mailbox is empty, no handler runs and nothing is in flight between threads. */
+  async #drain(deadline: number): Promise<boolean> {
+    let calm = 0;
+    let last = '';
+    while (Date.now() < deadline) {
+      const all = await Promise.all(
+        this.#live().map((t) => t.control.drainStatus().catch(() => null)),
+      );
+      let busy = 0;
+      let sent = this.#main.sent;
+      let received = 0;
+      let handled = 0;
+      for (const s of all) {
+        if (!s) continue;
+        busy += s.queued + s.running + s.outbound;
+        sent += s.sent;
+        received += s.received;
+        handled += s.handled;
+      }
+      const sig = `${sent}/${received}/${handled}`;
+      // In flight inside a port: sent > received. A thread that died took its counts along,
+      // so also accept counts that did not move between two polls.
+      if (busy === 0 && (sent === received || sig === last)) {
+        if (++calm >= 2) return true;
+      } else {
+        calm = 0;
+      }
+      last = sig;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  /** Closes leases, registration, threads, pools and the client. Idempotent enough. */
+  async #close(): Promise<void> {
+    this.#closing = true;
+    this.#main.closed = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    await this.#placement?.stop().catch(() => {});
+    const threads = this.#threads.filter((t): t is WorkerThread => t !== null);
+    await Promise.all(
+      threads.map(async (t) => {
+        if (t.alive) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            t.control.close().catch(() => {}),
+            new Promise((r) => (timer = setTimeout(r, 2000))),
+          ]);
+          clearTimeout(timer);
+        }
+        await t.terminate();
+      }),
+    );
+    this.#main.rejectPending(() => true, 'the supervisor stopped');
+    this.#main.closeLinks();
+    await this.#offload.close().catch(() => {});
+    const redis = this.#redis;
+    this.#redis = null;
+    if (redis) await redis.close().catch(() => redis.disconnect());
+  }
+
+  #log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.#logger?.[level](message);
+  }
+}
+
+const consoleLogger: SupervisorLogger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};

@@ -1,0 +1,231 @@
+/**
+ * Failures caused for real: a throw and a rejection in receive, a failing init, process.exit
+ * in a worker, a worker killed by resourceLimits, a handler past its timeout (async: the actor
+ * fails; a CPU loop: the watchdog terminates its thread), a thread that stops beating.
+ * Calls pending on a dead actor reject with ActorDiedError; none hangs.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  ActorCallError,
+  ActorDiedError,
+  HandlerTimeoutError,
+  SupervisorFailedError,
+  WorkerExitError,
+} from '../../runtime/errors.js';
+import type { Supervisor } from '../../runtime/actor/index.js';
+import { rejects } from '../support/assert.js';
+import { probe, sleep, stopAll, supervisor, waitFor } from './helpers.js';
+
+test.after.each(stopAll);
+
+function record(sup: Supervisor) {
+  const failed: { id: string; error: Error; phase: string }[] = [];
+  const exits: WorkerExitError[] = [];
+  const restarting: { id: string; delayMs: number; attempt: number }[] = [];
+  sup.on('actor:failed', (e) => failed.push(e));
+  sup.on('thread:exit', (e) => exits.push(e.error));
+  sup.on('actor:restarting', (e) => restarting.push(e));
+  return { failed, exits, restarting };
+}
+
+const info = async (sup: Supervisor, id: string) =>
+  await sup.call<unknown, { incarnation: number; thread: number }>(id, { op: 'info' });
+
+test('a throw in receive: the call rejects, the actor restarts fresh, queued messages survive', async () => {
+  const sup = supervisor([probe('a')]);
+  const ev = record(sup);
+  await sup.start();
+  await sup.call('a', { op: 'add', by: 5 });
+  const boom = sup.call('a', { op: 'throw' });
+  const after = [sup.call('a', { op: 'add', by: 1 }), sup.call('a', { op: 'add', by: 1 })];
+  await rejects(() => boom, ActorCallError, /thrown on purpose/);
+  // The two messages queued behind the failing one are handled by the next incarnation.
+  assert.equal(await Promise.all(after), [1, 2]);
+  assert.is((await info(sup, 'a')).incarnation, 2);
+  assert.equal(
+    ev.failed.map((f) => [f.id, f.phase]),
+    [['a', 'receive']],
+  );
+});
+
+test('a rejected promise in receive fails the actor the same way', async () => {
+  const sup = supervisor([probe('a')]);
+  const ev = record(sup);
+  await sup.start();
+  await rejects(() => sup.call('a', { op: 'reject' }), ActorCallError, /rejected on purpose/);
+  await waitFor(() => ev.restarting.length === 1);
+  assert.is(await sup.call('a', { op: 'add', by: 1 }), 1);
+});
+
+test('a failing init restarts with growing backoff until the intensity is exceeded', async () => {
+  const sup = supervisor([probe('bad', { options: { failInit: true } })], {
+    supervision: { maxRestarts: 3, withinMs: 5000, backoff: { minMs: 20, maxMs: 1000, jitter: 0 } },
+  });
+  const ev = record(sup);
+  const err = await rejects(
+    () => sup.start(),
+    SupervisorFailedError,
+    /more than 3 restarts within 5000 ms/,
+  );
+  assert.match(String((err.cause as Error).message), /init failed on purpose/);
+  assert.equal(
+    ev.restarting.map((r) => r.delayMs),
+    [20, 40, 80],
+  );
+  assert.is(ev.failed.length, 4);
+  assert.ok(ev.failed.every((f) => f.phase === 'init'));
+  assert.is(sup.state, 'failed');
+  await rejects(() => sup.done, SupervisorFailedError);
+});
+
+test('process.exit in a worker: calls pending on its actors reject, they restart on a new thread', async () => {
+  const sup = supervisor([probe('a'), probe('other'), probe('c')]); // a and c share thread 0
+  const ev = record(sup);
+  await sup.start();
+  await sup.call('c', { op: 'add', by: 7 });
+  await sup.call('other', { op: 'add', by: 3 });
+  const pending = Array.from({ length: 20 }, () => sup.call('c', { op: 'sleep', ms: 2000 }));
+  const exit = sup.call('a', { op: 'exit', code: 3 });
+  for (const p of [exit, ...pending]) await rejects(() => p, ActorDiedError, /exited with code 3/);
+  assert.is(ev.exits[0].reason, 'exit');
+  assert.is(ev.exits[0].exitCode, 3);
+  await waitFor(() => ev.restarting.length === 2);
+  assert.is(await sup.call('c', { op: 'add', by: 1 }), 1, 'c restarted fresh');
+  assert.is(await sup.call('other', { op: 'add', by: 1 }), 4, 'the other thread was not touched');
+  const s = await sup.stats();
+  assert.equal(
+    s.threads.map((t) => [t.slot, t.generation, t.alive]),
+    [
+      [0, 2, true],
+      [1, 1, true],
+    ],
+  );
+  assert.equal(ev.failed.map((f) => f.id).sort(), ['a', 'c']);
+});
+
+test('a worker killed by resourceLimits (out of memory): its actors restart', async () => {
+  const sup = supervisor([probe('hog')], {
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+  });
+  const ev = record(sup);
+  await sup.start();
+  await rejects(() => sup.call('hog', { op: 'oom' }), ActorDiedError);
+  assert.is(ev.exits[0].reason, 'out-of-memory');
+  assert.instance(ev.exits[0], WorkerExitError);
+  await waitFor(() => ev.restarting.length === 1);
+  assert.is(await sup.call('hog', { op: 'add', by: 1 }), 1);
+});
+
+test('an async handler past handlerTimeoutMs fails the actor, not its thread; the next incarnation works', async () => {
+  const sup = supervisor([
+    probe('slow', { handlerTimeoutMs: 100 }),
+    probe('x'),
+    probe('neighbour'),
+  ]);
+  const ev = record(sup);
+  await sup.start();
+  await sup.call('neighbour', { op: 'add', by: 9 });
+  const t0 = Date.now();
+  const err = await rejects(() => sup.call('slow', { op: 'hang' }), ActorCallError);
+  assert.ok(Date.now() - t0 < 1000);
+  assert.instance(err.cause, Error);
+  assert.is((err.cause as HandlerTimeoutError).code, 'CYREDIS_ERR_HANDLER_TIMEOUT');
+  assert.is(ev.exits.length, 0, 'no thread was killed');
+  await waitFor(() => ev.restarting.length === 1);
+  assert.is(await sup.call('neighbour', { op: 'add', by: 1 }), 10, 'the neighbour kept its state');
+  assert.is(
+    await sup.call('slow', { op: 'add', by: 1 }),
+    1,
+    'the abandoned handler does not block the new one',
+  );
+});
+
+test('a CPU-bound handler past its timeout: the watchdog terminates the thread', async () => {
+  const sup = supervisor([probe('spinner', { handlerTimeoutMs: 200 }), probe('x'), probe('mate')]);
+  const ev = record(sup);
+  await sup.start();
+  const t0 = Date.now();
+  await rejects(
+    () => sup.call('spinner', { op: 'spin' }),
+    ActorDiedError,
+    /handler timeout of 200 ms/,
+  );
+  assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+  assert.is(ev.exits[0].reason, 'unresponsive');
+  const spinner = ev.failed.find((f) => f.id === 'spinner')!;
+  assert.instance(spinner.error, HandlerTimeoutError);
+  assert.instance(ev.failed.find((f) => f.id === 'mate')!.error, WorkerExitError);
+  await waitFor(() => ev.restarting.length === 2);
+  assert.is(await sup.call('spinner', { op: 'add', by: 1 }), 1);
+  assert.is(await sup.call('mate', { op: 'add', by: 1 }), 1);
+});
+
+test('a thread that stops beating (no handler timeout set) is terminated after unresponsiveMs', async () => {
+  const sup = supervisor([probe('spinner', { handlerTimeoutMs: 0 })], { unresponsiveMs: 400 });
+  const ev = record(sup);
+  await sup.start();
+  await rejects(() => sup.call('spinner', { op: 'spin' }), ActorDiedError, /no heartbeat/);
+  assert.is(ev.exits[0].reason, 'unresponsive');
+  await waitFor(() => ev.restarting.length === 1);
+  assert.is(await sup.call('spinner', { op: 'get' }), 0);
+});
+
+test('a control call pending on a thread that dies rejects (comlink guarded), then restarts', async () => {
+  // One thread: `killer` exits it 100 ms after its first init, while `a`'s init (400 ms) is
+  // still pending on it. Plain comlink would leave that spawn hanging; start() must finish.
+  const sup = supervisor(
+    [probe('killer', { options: { exitInMs: 100 } }), probe('a', { options: { initMs: 400 } })],
+    {
+      threads: 1,
+    },
+  );
+  const ev = record(sup);
+  const t0 = Date.now();
+  await sup.start();
+  assert.ok(Date.now() - t0 < 3000);
+  const a = ev.failed.find((f) => f.id === 'a');
+  assert.ok(a, 'a failed with its thread');
+  assert.instance(a.error, WorkerExitError);
+  assert.is((await info(sup, 'a')).incarnation, 2);
+  assert.is((await info(sup, 'killer')).incarnation, 2);
+});
+
+test('ctx.stop(): transient actors end for good, permanent ones come back', async () => {
+  const sup = supervisor([
+    probe('t', { restart: 'transient' }),
+    probe('p', { restart: 'permanent' }),
+  ]);
+  const stopped: { id: string; reason: string }[] = [];
+  sup.on('actor:stopped', (e) => stopped.push(e));
+  await sup.start();
+  assert.is(await sup.call('t', { op: 'stopSelf' }), 'bye');
+  await waitFor(() => stopped.some((s) => s.id === 't' && s.reason === 'normal'));
+  await rejects(() => sup.call('t', { op: 'get' }), ActorDiedError, /stopped/);
+  assert.is(await sup.call('p', { op: 'stopSelf' }), 'bye');
+  await sleep(50);
+  assert.is((await info(sup, 'p')).incarnation, 2);
+  const s = await sup.stats();
+  assert.is(s.actors.find((a) => a.id === 't')!.state, 'stopped');
+});
+
+test('many calls pending when an actor dies: every one rejects, none hangs', async () => {
+  // a and killA share thread 0, b and killB thread 1.
+  const sup = supervisor([probe('a'), probe('b'), probe('killA'), probe('killB')]);
+  await sup.start();
+  const calls = Array.from({ length: 200 }, (_, i) =>
+    sup.call(i % 2 ? 'a' : 'b', { op: 'sleep', ms: 5000 }).then(
+      () => 'ok',
+      (e: Error) => e.name,
+    ),
+  );
+  await sleep(20);
+  void sup.call('killA', { op: 'exit' }).catch(() => {});
+  void sup.call('killB', { op: 'exit' }).catch(() => {});
+  const t0 = Date.now();
+  const results = await Promise.all(calls);
+  assert.ok(Date.now() - t0 < 2000);
+  assert.equal([...new Set(results)], ['ActorDiedError']);
+});
+
+test.run();

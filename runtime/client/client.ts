@@ -102,15 +102,18 @@ export class HighPerformanceRedis extends EventEmitter<ClientEvents> implements 
     options?: CallOptions,
   ): Promise<T> {
     const name = args[0] as string;
-    // WAIT/WAITAOF measure the writes of the connection they run on: they stay on this one.
-    if (
-      MAYBE_BLOCKING.has(name) &&
-      !SAME_CONNECTION.has(name) &&
-      blockTimeMs(name, args) !== null
-    ) {
-      return this.#dedicated.blocking(args, transform, options);
+    if (MAYBE_BLOCKING.has(name)) {
+      // WAIT/WAITAOF measure the writes of the connection they run on: they stay on this one.
+      if (!SAME_CONNECTION.has(name) && blockTimeMs(name, args) !== null) {
+        return this.#dedicated.blocking(args, transform, options);
+      }
+      return sendOn(this.#main, this.options, args, transform, options);
     }
-    return sendOn(this.#main, this.options, args, transform, options);
+    if (options !== undefined) return sendOn(this.#main, this.options, args, transform, options);
+    // The hot path: no per-call options to resolve.
+    return new Promise<T>((resolve, reject) => {
+      this.#main.send(args, resolve as (v: unknown) => void, reject, transform);
+    });
   }
 
   /** @internal */

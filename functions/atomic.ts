@@ -1,12 +1,12 @@
 /**
  * cy_atomic facade: compare-and-set, a capped counter with a fixed-window TTL, and MSETNX
  * with a TTL (contract: functions/cy_atomic.lua). These work on the caller's own keys, as
- * given (no cy: prefix): several keys in one call must share a slot in a cluster.
+ * given (no cy: prefix): several keys in one call must share a slot (checked before sending).
  */
 import { InvalidArgumentError } from '../runtime/errors.js';
 import type { FunctionCaller } from './caller.js';
 import { codeError, CyCode } from './codes.js';
-import { nonNegInt, options as opts, payload, posInt, text } from './validate.js';
+import { nonNegInt, options as opts, payload, posInt, sameSlot, text } from './validate.js';
 
 const LIB = 'cy_atomic';
 
@@ -44,6 +44,7 @@ export class Atomic {
   /**
    * Adds `by` to the counter; the TTL is set when the counter is created, so it counts one
    * fixed window. Resolves the new value, or null when it would exceed `cap` (nothing written).
+   * Any counter value is returned as it is, -8 included.
    */
   async incrWithTtl(key: string, by: number, ttlMs: number, cap?: number): Promise<number | null> {
     const args = [
@@ -52,8 +53,9 @@ export class Atomic {
       cap === undefined ? '' : nonNegInt('cap', cap),
     ];
     return this.#fx.fcall(LIB, 'cy_atomic_incr_with_ttl', [text('key', key)], args, (r) => {
-      if (r === CyCode.CapReached) return null;
-      return r as number;
+      if (Array.isArray(r)) return r[0] === 1 ? (r[1] as number) : null;
+      // Version 1 (a server where this client may not load version 2): value | -8.
+      return r === CyCode.CapReached ? null : (r as number);
     });
   }
 
@@ -63,6 +65,7 @@ export class Atomic {
       throw new InvalidArgumentError('entries', 'must be an object of key -> value');
     const keys = Object.keys(entries);
     if (keys.length === 0) throw new InvalidArgumentError('entries', 'must name at least one key');
+    sameSlot('entries', keys);
     const values = keys.map((k) => payload(`entries.${k}`, entries[k]));
     return this.#fx.fcall(
       LIB,

@@ -1,14 +1,16 @@
 /**
  * FCALL with the library loaded on first use, and loaded again when the server lost it.
  *
- * The first call into a library runs loadLibraryOn (one FUNCTION LIST, and FUNCTION LOAD when
- * needed); concurrent first calls share that promise; later calls go straight to FCALL. When
+ * The first call into a library runs loadLibraryOn (WATCH and FUNCTION LIST on a dedicated
+ * connection, and MULTI FUNCTION LOAD REPLACE ... EXEC when needed); concurrent first calls
+ * share that promise; later calls go straight to FCALL. A newer library loaded by another
+ * client (now or later) is used as it is: loading never downgrades it. When
  * the server answers `ERR Function not found` (a restart without persistence, FUNCTION FLUSH,
  * a failover to a node that never had it) the library is loaded again and the call retried
  * once: the Functions twin of EVALSHA's NOSCRIPT fallback.
  */
 import type { HighPerformanceRedis } from '../runtime/client/index.js';
-import type { Transform } from '../runtime/client/command.js';
+import type { CallOptions, Transform } from '../runtime/client/command.js';
 import { LibraryLoadError, ReplyError } from '../runtime/errors.js';
 import type { CommandArg } from '../runtime/protocol/index.js';
 import { mapArgError } from './codes.js';
@@ -71,6 +73,7 @@ export class FunctionCaller {
   /**
    * FCALL (or FCALL_RO) `fn` of library `lib`. Replies go through `transform` (which may throw
    * the typed error of a reply code); ERR_CY_ARG replies become InvalidArgumentError.
+   * `options` apply to the FCALL (`{ returnBuffers: true }` reads bulk strings as Buffers).
    */
   fcall<T>(
     lib: string,
@@ -79,9 +82,10 @@ export class FunctionCaller {
     args: readonly CommandArg[],
     transform?: Transform<T>,
     readOnly = false,
+    options?: CallOptions,
   ): Promise<T> {
     const cmd: CommandArg[] = [readOnly ? 'FCALL_RO' : 'FCALL', fn, keys.length, ...keys, ...args];
-    const send = (): Promise<T> => this.redis._send<T>(cmd, transform);
+    const send = (): Promise<T> => this.redis._send<T>(cmd, transform, options);
     const first = this.#ready.get(lib) === true ? send() : this.#ensure(lib).then(send);
     return first.catch((err: unknown) => {
       if (!(err instanceof ReplyError) || !err.message.startsWith(NOT_FOUND))

@@ -24,11 +24,11 @@ export enum CyCode {
   NotFound = -4,
   /** Message already exists (dedup). */
   Duplicate = -5,
-  /** Quarantined / dead-lettered. */
+  /** Quarantined / dead-lettered (cy_queue nack, cy_streamq ack of a quarantined entry). */
   DeadLettered = -6,
   /** CAS mismatch. */
   CasMismatch = -7,
-  /** Cap reached. */
+  /** Cap reached (cy_atomic_incr_with_ttl version 1 only; version 2 replies {0, current}). */
   CapReached = -8,
 }
 

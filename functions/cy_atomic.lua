@@ -1,7 +1,10 @@
 #!lua name=cy_atomic
--- version: 1
+-- version: 2
 --[[ cy_atomic: atomic string-key operations that plain commands do not combine.
-  Reply codes (functions/error-codes.md): -7 CAS mismatch, -8 cap reached.
+  Every function checks its KEYS first (count).
+  Reply codes (functions/error-codes.md): -7 CAS mismatch. (Version 1 replied -8 for "cap
+  reached" from incr_with_ttl, which a counter holding -8 also replied: version 2 replies
+  {0, current} / {1, value}.)
 ]]
 
 --[[ cy_atomic_cas: compare-and-set a string key.
@@ -19,10 +22,11 @@
   KEYS[1] key
   ARGV[1] by (positive integer)   ARGV[2] ttl_ms (positive integer)
   ARGV[3] cap (optional integer >= 0; '' or absent = no cap)
-  Returns the new value, or -8 if value + by would exceed cap (nothing written).
+  Returns {1, new value} if incremented, {0, current value} if value + by would exceed cap
+          (nothing written). The counter may hold any integer (a DECRBY or SET elsewhere),
+          so the outcome is the first element, never a value that could also be a counter.
   The TTL is set only when the key is created (or found without a TTL): later increments keep
-  the original expiry, so the counter covers one fixed window from its first increment.
-  by > 0 and a counter only changed here is >= 1, so -8 cannot be a counter value. ]]
+  the original expiry, so the counter covers one fixed window from its first increment. ]]
 
 --[[ cy_atomic_msetnx_ttl: set several keys of one slot with a TTL, only if none exists.
   KEYS[1..n] keys (same hash tag)
@@ -55,6 +59,33 @@ local function pos_int(s, field)
 end
 
 local function absent(s) return s == nil or s == '' end
+
+-- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
+-- key missing, extra or out of place would otherwise fail half-way or write where nothing
+-- reads.
+local function register(spec)
+  local check, callback = spec.keys, spec.callback
+  redis.register_function{function_name = spec.function_name, flags = spec.flags,
+    description = spec.description,
+    callback = function(keys, args)
+      local err = check(keys)
+      if err then return err end
+      return callback(keys, args)
+    end}
+end
+
+-- Exactly n keys.
+local function exactly(n, what)
+  return function(keys)
+    if #keys ~= n then return bad('keys', 'must be ' .. what) end
+  end
+end
+
+local one_key = exactly(1, 'the one key it works on')
+
+local function some_keys(keys)
+  if #keys == 0 then return bad('keys', 'must name at least one key') end
+end
 
 local function cas(keys, args)
   if type(args[1]) ~= 'string' then return bad('expected', 'must be given') end
@@ -97,21 +128,20 @@ local function incr_with_ttl(keys, args)
     current = int(raw)
     if not current then return redis.error_reply('ERR value is not an integer or out of range') end
   end
-  if cap and current + by > cap then return -8 end
+  if cap and current + by > cap then return {0, current} end
   if not raw then
     rcall('SET', keys[1], by, 'PX', ttl)
-    return by
+    return {1, by}
   end
   local value = rcall('INCRBY', keys[1], by)
   -- A counter left without a TTL (PERSIST, plain SET) would never reset: give it one.
   if rcall('PTTL', keys[1]) == -1 then rcall('PEXPIRE', keys[1], ttl) end
-  return value
+  return {1, value}
 end
 
 local function msetnx_ttl(keys, args)
   local ttl, err = pos_int(args[1], 'ttl_ms')
   if err then return err end
-  if #keys == 0 then return bad('keys', 'must name at least one key') end
   if #args ~= #keys + 1 then return bad('values', 'must give one value per key') end
 
   -- One EXISTS per key: unpack() of a long key list would hit Lua's ~8000 value limit.
@@ -124,9 +154,9 @@ local function msetnx_ttl(keys, args)
   return 1
 end
 
-redis.register_function{function_name = 'cy_atomic_cas', callback = cas,
+register{function_name = 'cy_atomic_cas', keys = one_key, callback = cas,
   description = 'compare-and-set: 1 | -7 mismatch'}
-redis.register_function{function_name = 'cy_atomic_incr_with_ttl', callback = incr_with_ttl,
-  description = 'capped increment, TTL on creation: value | -8 cap reached'}
-redis.register_function{function_name = 'cy_atomic_msetnx_ttl', callback = msetnx_ttl,
+register{function_name = 'cy_atomic_incr_with_ttl', keys = one_key, callback = incr_with_ttl,
+  description = 'capped increment, TTL on creation: {1, value} | {0, current}'}
+register{function_name = 'cy_atomic_msetnx_ttl', keys = some_keys, callback = msetnx_ttl,
   description = 'set all with TTL if none exists: 1 | 0'}

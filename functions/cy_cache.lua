@@ -1,8 +1,9 @@
 #!lua name=cy_cache
--- version: 1
+-- version: 2
 --[[ cy_cache: read-or-fill helpers for shared cache entries (cy:cache:{...} string keys).
   Values are opaque strings (JSON is not parsed). A fill sets the value with PX ttl_ms; a hit
   leaves the value and its TTL untouched.
+  Every function checks its KEYS first (count).
   Reply codes: none besides ERR_CY_ARG (see functions/error-codes.md).
 ]]
 
@@ -42,6 +43,33 @@ local function pos_int(s, field)
   return n
 end
 
+-- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
+-- key missing, extra or out of place would otherwise fail half-way or write where nothing
+-- reads.
+local function register(spec)
+  local check, callback = spec.keys, spec.callback
+  redis.register_function{function_name = spec.function_name, flags = spec.flags,
+    description = spec.description,
+    callback = function(keys, args)
+      local err = check(keys)
+      if err then return err end
+      return callback(keys, args)
+    end}
+end
+
+-- Exactly n keys.
+local function exactly(n, what)
+  return function(keys)
+    if #keys ~= n then return bad('keys', 'must be ' .. what) end
+  end
+end
+
+local one_key = exactly(1, 'the one key of the entry')
+
+local function some_keys(keys)
+  if #keys == 0 then return bad('keys', 'must name at least one key') end
+end
+
 local function get_or_set_json(keys, args)
   if type(args[1]) ~= 'string' then return bad('value', 'must be given') end
   local ttl, err = pos_int(args[2], 'ttl_ms')
@@ -55,7 +83,6 @@ end
 local function mget_or_mset(keys, args)
   local ttl, err = pos_int(args[1], 'ttl_ms')
   if err then return err end
-  if #keys == 0 then return bad('keys', 'must name at least one key') end
   if #args ~= #keys + 1 then return bad('values', 'must give one value per key') end
   -- Read every key before the first write: GET raises WRONGTYPE on a key of another type,
   -- and that must fail the call with nothing written. (MGET would return nil instead.)
@@ -76,7 +103,7 @@ local function mget_or_mset(keys, args)
   return reply
 end
 
-redis.register_function{function_name = 'cy_cache_get_or_set_json', callback = get_or_set_json,
+register{function_name = 'cy_cache_get_or_set_json', keys = one_key, callback = get_or_set_json,
   description = 'read or fill one entry: {hit, value}'}
-redis.register_function{function_name = 'cy_cache_mget_or_mset', callback = mget_or_mset,
+register{function_name = 'cy_cache_mget_or_mset', keys = some_keys, callback = mget_or_mset,
   description = 'read or fill several entries: {hit, value, ...}'}

@@ -1,5 +1,5 @@
 #!lua name=cy_queue
--- version: 1
+-- version: 2
 --[[ cy_queue: reliable queue with visibility timeouts, priorities, delays, dedup by id and a
   dead-letter set. At-least-once: a pulled message comes back when its visibility ends.
 
@@ -32,6 +32,8 @@
   messages (MOVE_BATCH) so one call stays short; the rest move on the next pulls.
   Receipts are '<sec><usec>-<seq>': unique per queue, so a consumer whose visibility expired
   (and whose message was pulled again by someone else) gets -3 on ack/nack/extend.
+  Every function checks its KEYS first: the seven keys of one queue, in this order (a call
+  with four keys used to write the payload, then fail).
   Reply codes (functions/error-codes.md): -3 wrong receipt / not in flight, -4 not found,
   -5 id already in the queue, -6 dead-lettered.
 ]]
@@ -123,6 +125,40 @@ local function name(s, field)
   if type(s) ~= 'string' or s == '' then return nil, bad(field, 'must be a non-empty string') end
   return s
 end
+
+-- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
+-- key missing, extra or out of place would otherwise fail half-way or write where nothing
+-- reads.
+local function register(spec)
+  local check, callback = spec.keys, spec.callback
+  redis.register_function{function_name = spec.function_name, flags = spec.flags,
+    description = spec.description,
+    callback = function(keys, args)
+      local err = check(keys)
+      if err then return err end
+      return callback(keys, args)
+    end}
+end
+
+-- The keys of one structure, in order: <base><suffix_1>, <base><suffix_2>, ...
+local function family(suffixes, what)
+  local first = suffixes[1]
+  return function(keys)
+    local k1 = keys[1]
+    if #keys == #suffixes and type(k1) == 'string' and #k1 > #first
+        and k1:sub(#k1 - #first + 1) == first then
+      local base, ok = k1:sub(1, #k1 - #first), true
+      for i = 2, #suffixes do
+        if keys[i] ~= base .. suffixes[i] then ok = false; break end
+      end
+      if ok then return nil end
+    end
+    return bad('keys', 'must be ' .. what)
+  end
+end
+
+local queue_keys = family({':ready', ':delayed', ':inflight', ':msg', ':meta', ':dead', ':seq'},
+  'the 7 keys <q>:ready, :delayed, :inflight, :msg, :meta, :dead, :seq of one queue')
 
 local function now_ms()
   local t = rcall('TIME')
@@ -332,19 +368,19 @@ local function requeue_dead(keys, args)
   return 1
 end
 
-redis.register_function{function_name = 'cy_queue_enqueue', callback = enqueue,
+register{function_name = 'cy_queue_enqueue', keys = queue_keys, callback = enqueue,
   description = 'add a message: 1 | -5 duplicate id'}
-redis.register_function{function_name = 'cy_queue_pull', callback = pull,
+register{function_name = 'cy_queue_pull', keys = queue_keys, callback = pull,
   description = 'deliver: {id, payload, attempts, receipt, ...}'}
-redis.register_function{function_name = 'cy_queue_ack', callback = ack,
+register{function_name = 'cy_queue_ack', keys = queue_keys, callback = ack,
   description = 'finish: 1 | -3 wrong receipt | -4 not found'}
-redis.register_function{function_name = 'cy_queue_nack', callback = nack,
+register{function_name = 'cy_queue_nack', keys = queue_keys, callback = nack,
   description = 'give back: 1 | -6 dead-lettered | -3 | -4'}
-redis.register_function{function_name = 'cy_queue_extend', callback = extend,
+register{function_name = 'cy_queue_extend', keys = queue_keys, callback = extend,
   description = 'extend visibility: 1 | -3 | -4'}
-redis.register_function{function_name = 'cy_queue_stats', callback = stats,
+register{function_name = 'cy_queue_stats', keys = queue_keys, callback = stats,
   flags = {'no-writes'}, description = '{ready, delayed, inflight, dead}'}
-redis.register_function{function_name = 'cy_queue_dead_list', callback = dead_list,
+register{function_name = 'cy_queue_dead_list', keys = queue_keys, callback = dead_list,
   flags = {'no-writes'}, description = '{id, payload, attempts, deadAtMs, ...}'}
-redis.register_function{function_name = 'cy_queue_requeue_dead', callback = requeue_dead,
+register{function_name = 'cy_queue_requeue_dead', keys = queue_keys, callback = requeue_dead,
   description = 'dead letter back to ready: 1 | -4'}

@@ -1,5 +1,5 @@
 #!lua name=cy_sema
--- version: 1
+-- version: 2
 --[[ cy_sema: counting semaphore with per-holder expiring permits, and countdown latches.
 
   Semaphore keys (same hash tag):
@@ -17,6 +17,7 @@
                               ("await") is client side: SUBSCRIBE that channel, then
                               FCALL_RO cy_sema_latch_status to close the race, wait for the
                               message (functions cannot block).
+  Every function checks its KEYS first: a semaphore's two keys in order, or one latch key.
   Reply codes: see functions/error-codes.md (-1 not held, -4 not found).
 ]]
 
@@ -89,6 +90,47 @@ local function name(s, field)
   if type(s) ~= 'string' or s == '' then return nil, bad(field, 'must be a non-empty string') end
   return s
 end
+
+-- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
+-- key missing, extra or out of place would otherwise fail half-way or write where nothing
+-- reads.
+local function register(spec)
+  local check, callback = spec.keys, spec.callback
+  redis.register_function{function_name = spec.function_name, flags = spec.flags,
+    description = spec.description,
+    callback = function(keys, args)
+      local err = check(keys)
+      if err then return err end
+      return callback(keys, args)
+    end}
+end
+
+-- The keys of one structure, in order: <base><suffix_1>, <base><suffix_2>, ...
+local function family(suffixes, what)
+  local first = suffixes[1]
+  return function(keys)
+    local k1 = keys[1]
+    if #keys == #suffixes and type(k1) == 'string' and #k1 > #first
+        and k1:sub(#k1 - #first + 1) == first then
+      local base, ok = k1:sub(1, #k1 - #first), true
+      for i = 2, #suffixes do
+        if keys[i] ~= base .. suffixes[i] then ok = false; break end
+      end
+      if ok then return nil end
+    end
+    return bad('keys', 'must be ' .. what)
+  end
+end
+
+-- Exactly n keys.
+local function exactly(n, what)
+  return function(keys)
+    if #keys ~= n then return bad('keys', 'must be ' .. what) end
+  end
+end
+
+local sema_keys = family({'', ':permits'}, 'the 2 keys <s>, <s>:permits of one semaphore')
+local latch_key = exactly(1, 'the one key of a latch')
 
 local function now_ms()
   local t = rcall('TIME')
@@ -229,17 +271,17 @@ local function latch_status(keys)
   return tonumber(remaining)
 end
 
-redis.register_function{function_name = 'cy_sema_acquire', callback = acquire,
+register{function_name = 'cy_sema_acquire', keys = sema_keys, callback = acquire,
   description = 'take permits: {1|0, remaining}'}
-redis.register_function{function_name = 'cy_sema_release', callback = release,
+register{function_name = 'cy_sema_release', keys = sema_keys, callback = release,
   description = 'give back permits: permits still held | -1 not held'}
-redis.register_function{function_name = 'cy_sema_refresh', callback = refresh,
+register{function_name = 'cy_sema_refresh', keys = sema_keys, callback = refresh,
   description = 'extend a holder lease: 1 | -1 not held'}
-redis.register_function{function_name = 'cy_sema_available', callback = available,
+register{function_name = 'cy_sema_available', keys = sema_keys, callback = available,
   flags = {'no-writes'}, description = 'free permits, ignoring expired holders'}
-redis.register_function{function_name = 'cy_sema_latch_init', callback = latch_init,
+register{function_name = 'cy_sema_latch_init', keys = latch_key, callback = latch_init,
   description = 'create a countdown latch: 1 created | 0 exists'}
-redis.register_function{function_name = 'cy_sema_countdown', callback = countdown,
+register{function_name = 'cy_sema_countdown', keys = latch_key, callback = countdown,
   description = 'count down: remaining | -4 missing; publishes at 0'}
-redis.register_function{function_name = 'cy_sema_latch_status', callback = latch_status,
+register{function_name = 'cy_sema_latch_status', keys = latch_key, callback = latch_status,
   flags = {'no-writes'}, description = 'remaining | -4 missing'}

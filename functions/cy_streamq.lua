@@ -1,5 +1,5 @@
 #!lua name=cy_streamq
--- version: 1
+-- version: 2
 --[[ cy_streamq: exactly-once processing per business id on Redis Streams.
 
   Every function takes the same four keys, in this order (one hash tag per queue):
@@ -18,6 +18,10 @@
     XREADGROUP GROUP <group> <consumer> COUNT n BLOCK ms STREAMS cy:sq:{name}:stream >
   Entries whose consumer died stay pending; cy_streamq_claim_stale hands them to a live
   consumer, or quarantines them once they were delivered max_deliveries times.
+  Quarantine looks at idle time only: an entry on its last delivery that stays idle past
+  min_idle_ms is quarantined even if a slow consumer is still working on it. That consumer's
+  later ack replies -6 (not a first completion) and records nothing: choose min_idle_ms above
+  the longest processing time, as for claiming.
 
   Processing exactly once (the consumer's side):
     1. FCALL_RO cy_streamq_is_done: 1 -> skip the work, call ack (it returns 0) and move on.
@@ -25,17 +29,31 @@
        (stage them, or write them keyed by the business id).
     3. FCALL cy_streamq_ack: 1 -> this delivery is the first completion: commit/publish the
        staged effects. 0 -> another delivery of the same business id completed first (a stale
-       claim raced with the original consumer): discard/compensate the staged effects.
-    Because ack records the id and XACKs in one atomic step, exactly one delivery per business
-    id ever gets 1; that 1 is the gate for side effects that must happen once.
-  Reply codes (functions/error-codes.md): -4 not pending, -5 business id already enqueued.
+       claim raced with the original consumer), -6 -> the entry was quarantined meanwhile:
+       discard/compensate the staged effects.
+    Because ack XACKs and records the id in one atomic step, and only a delivery that is still
+    pending in the group can record it, exactly one delivery per business id ever gets 1; that
+    1 is the gate for side effects that must happen once.
+
+  Trimming (enqueue's maxlen) never drops an entry a group has not acknowledged: an entry
+  trimmed before delivery would be lost while its business id stays in the dedup set, so a
+  retry of the producer would be refused too (version 1 trimmed with XADD MAXLEN ~). Once the
+  stream is longer than maxlen, enqueue trims with XTRIM MINID ~ below the oldest entry some
+  group still needs (its oldest pending entry, else its last-delivered id): acknowledged
+  history goes, undelivered and pending entries stay, so the stream may exceed maxlen while
+  consumers lag. At-least-once and once-per-business-id win over the length bound.
+
+  Every function checks its KEYS first (the four keys of one queue, in order).
+  Reply codes (functions/error-codes.md): -4 not pending, -5 business id already enqueued,
+  -6 ack of an entry that was quarantined.
 ]]
 
 --[[ cy_streamq_enqueue: add a message once per business id.
   KEYS    the four streamq keys
   ARGV[1] group (non-empty; created at id 0 with MKSTREAM if missing)
   ARGV[2] business_id (non-empty)   ARGV[3] payload (any string)
-  ARGV[4] maxlen (integer >= 0; 0 = no trim, else XADD MAXLEN ~ maxlen)
+  ARGV[4] maxlen (integer >= 0; 0 = no trim, else trim acknowledged entries once the stream
+          is longer than maxlen: see Trimming above)
   ARGV[5] dedup_window_ms (integer >= 0; '' or absent = 0 = remember ids forever)
   Returns the stream entry id (bulk string), or -5 if the business id was enqueued within the
           window (nothing written) ]]
@@ -45,20 +63,26 @@
   ARGV[1] group   ARGV[2] consumer (the claimer)
   ARGV[3] min_idle_ms (integer >= 0)   ARGV[4] count (1..1000)
   ARGV[5] max_deliveries (positive integer)
+  Looks at the first `count` pending entries idle at least min_idle_ms (XPENDING IDLE, oldest
+  first) and decides about exactly those: each is claimed, quarantined or reported deleted.
   Returns {claimed, quarantined, deleted}:
-    claimed      XAUTOCLAIM entries {{streamId, {field, value, ...}}, ...} now owned by
-                 consumer (delivery count + 1)
-    quarantined  stream ids delivered >= max_deliveries times and idle: copied to the
-                 quarantine stream, XACKed and XDELed from the main stream
-    deleted      stream ids that were pending but no longer in the stream (XAUTOCLAIM's third
-                 element, Redis 7.0+); they are removed from the pending list ]]
+    claimed      entries {{streamId, {field, value, ...}}, ...} delivered fewer than
+                 max_deliveries times, now owned by consumer (XCLAIM: delivery count + 1)
+    quarantined  stream ids delivered >= max_deliveries times: copied to the quarantine
+                 stream, XACKed and XDELed from the main stream
+    deleted      stream ids that were pending but whose entry is gone from the stream; they
+                 are removed from the pending list ]]
 
 --[[ cy_streamq_ack: record a completion and XACK.
   KEYS    the four streamq keys
-  ARGV[1] group   ARGV[2] stream_id ('<ms>-<seq>')   ARGV[3] business_id
+  ARGV[1] group   ARGV[2] stream_id ('<ms>-<seq>', each part at most 2^64 - 1)
+  ARGV[3] business_id
   ARGV[4] done_retention_ms (integer >= 0; '' or absent = 0 = keep forever)
-  Returns 1 first completion of this business id, 0 already done (duplicate delivery; the
-          entry is XACKed all the same) ]]
+  XACKs first and records the completion only if the entry was still pending in the group.
+  Returns 1 first completion of this business id (recorded in the done set),
+          0 already done (duplicate delivery; the entry is XACKed all the same),
+          -6 the entry is not pending and its business id was never completed: it was
+             quarantined (or dropped after its entry was deleted); nothing recorded ]]
 
 --[[ cy_streamq_nack: hand a pending entry back for redelivery now.
   KEYS    the four streamq keys
@@ -111,17 +135,70 @@ local function name(s, field)
   return s
 end
 
+-- Stream ids are '<ms>-<seq>' with both parts unsigned 64-bit integers. Redis refuses larger
+-- ones, and a refusal after the first write would leave a partial write, so check here.
+local U64_MAX = '18446744073709551615'
+
+local function u64(digits)
+  digits = digits:gsub('^0+', '')
+  return #digits < #U64_MAX or (#digits == #U64_MAX and digits <= U64_MAX)
+end
+
 local function stream_id(s)
-  if type(s) ~= 'string' or not s:match('^%d+%-%d+$') then
-    return nil, bad('stream_id', 'must be a stream id <ms>-<seq>')
+  local ms, seq
+  if type(s) == 'string' then ms, seq = s:match('^(%d+)%-(%d+)$') end
+  if not ms or not u64(ms) or not u64(seq) then
+    return nil, bad('stream_id', 'must be a stream id <ms>-<seq> (each part at most 2^64 - 1)')
   end
   return s
+end
+
+-- a < b for stream ids as Redis prints them (decimal, no leading zeros).
+local function id_lt(a, b)
+  local am, as = a:match('^(%d+)%-(%d+)$')
+  local bm, bs = b:match('^(%d+)%-(%d+)$')
+  if am ~= bm then return #am < #bm or (#am == #bm and am < bm) end
+  return #as < #bs or (#as == #bs and as < bs)
 end
 
 local function now_ms()
   local t = rcall('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+
+-- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
+-- key missing, extra or out of place would otherwise fail half-way or write where nothing
+-- reads.
+local function register(spec)
+  local check, callback = spec.keys, spec.callback
+  redis.register_function{function_name = spec.function_name, flags = spec.flags,
+    description = spec.description,
+    callback = function(keys, args)
+      local err = check(keys)
+      if err then return err end
+      return callback(keys, args)
+    end}
+end
+
+-- The keys of one structure, in order: <base><suffix_1>, <base><suffix_2>, ...
+local function family(suffixes, what)
+  local first = suffixes[1]
+  return function(keys)
+    local k1 = keys[1]
+    if #keys == #suffixes and type(k1) == 'string' and #k1 > #first
+        and k1:sub(#k1 - #first + 1) == first then
+      local base, ok = k1:sub(1, #k1 - #first), true
+      for i = 2, #suffixes do
+        if keys[i] ~= base .. suffixes[i] then ok = false; break end
+      end
+      if ok then return nil end
+    end
+    return bad('keys', 'must be ' .. what)
+  end
+end
+
+local queue_keys = family({':stream', ':dedup', ':done', ':quarantine'},
+  'the 4 keys <q>:stream, <q>:dedup, <q>:done, <q>:quarantine of one queue')
 
 local MAX_CLAIM = 1000 -- count bound: one claim_stale must stay a short function
 
@@ -145,6 +222,20 @@ local function ensure_group(stream, group)
   rcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
 end
 
+-- The oldest entry some group may still need: its oldest pending entry, else its last-delivered
+-- id (later entries are not delivered yet). Every entry below it is acknowledged by every group.
+local function oldest_needed(stream)
+  local floor
+  for _, row in ipairs(rcall('XINFO', 'GROUPS', stream)) do
+    local g = {} -- RESP2 rows are flat {'name', <name>, 'consumers', n, 'pending', n, ...}
+    for i = 1, #row, 2 do g[row[i]] = row[i + 1] end
+    local need = g['last-delivered-id']
+    if g.pending > 0 then need = rcall('XPENDING', stream, g.name)[2] end
+    if not floor or id_lt(need, floor) then floor = need end
+  end
+  return floor or '0-0'
+end
+
 local function enqueue(keys, args)
   local group, bid, maxlen, window, err
   group, err = name(args[1], 'group'); if err then return err end
@@ -158,30 +249,30 @@ local function enqueue(keys, args)
   if seen and (window == 0 or seen > now - window) then return -5 end
 
   ensure_group(keys[STREAM], group)
-  local id
-  if maxlen > 0 then
-    id = rcall('XADD', keys[STREAM], 'MAXLEN', '~', maxlen, '*', 'bid', bid, 'payload', args[3])
-  else
-    id = rcall('XADD', keys[STREAM], '*', 'bid', bid, 'payload', args[3])
+  local id = rcall('XADD', keys[STREAM], '*', 'bid', bid, 'payload', args[3])
+  if maxlen > 0 and rcall('XLEN', keys[STREAM]) > maxlen then
+    -- '~': whole stream nodes only, never an entry at or above the bound.
+    rcall('XTRIM', keys[STREAM], 'MINID', '~', oldest_needed(keys[STREAM]))
   end
   prune(keys[DEDUP], window, now)
   rcall('ZADD', keys[DEDUP], now, bid)
   return id
 end
 
--- Copy a poison entry to the quarantine stream, then drop it from the main stream.
+-- Copy a poison entry to the quarantine stream, then drop it from the main stream. Returns
+-- false when the entry was already gone from the stream (then it only leaves the pending list).
 local function quarantine(keys, group, id, deliveries)
   local entry = rcall('XRANGE', keys[STREAM], id, id)[1]
-  if entry then
-    local fields = entry[2]
-    fields[#fields + 1] = 'reason'; fields[#fields + 1] = 'max_deliveries'
-    fields[#fields + 1] = 'deliveries'; fields[#fields + 1] = deliveries
-    fields[#fields + 1] = 'stream_id'; fields[#fields + 1] = id
-    fields[#fields + 1] = 'group'; fields[#fields + 1] = group
-    rcall('XADD', keys[QUARANTINE], '*', unpack(fields))
-  end
   rcall('XACK', keys[STREAM], group, id)
+  if not entry then return false end
+  local fields = entry[2]
+  fields[#fields + 1] = 'reason'; fields[#fields + 1] = 'max_deliveries'
+  fields[#fields + 1] = 'deliveries'; fields[#fields + 1] = deliveries
+  fields[#fields + 1] = 'stream_id'; fields[#fields + 1] = id
+  fields[#fields + 1] = 'group'; fields[#fields + 1] = group
+  rcall('XADD', keys[QUARANTINE], '*', unpack(fields))
   rcall('XDEL', keys[STREAM], id)
+  return true
 end
 
 local function claim_stale(keys, args)
@@ -193,19 +284,32 @@ local function claim_stale(keys, args)
   if count > MAX_CLAIM then return bad('count', 'must be at most 1000') end
   max_deliveries, err = pos_int(args[5], 'max_deliveries'); if err then return err end
 
-  -- Poison first: XAUTOCLAIM would bump their delivery count and hand them out again.
+  -- Decide about exactly the entries looked at (version 1 quarantined the first `count` idle
+  -- entries, then XAUTOCLAIMed the next `count`, handing out entries past max_deliveries).
   -- XPENDING rows: {id, owner, idle ms, deliveries}.
-  local quarantined = {}
+  local to_claim, quarantined, deleted = {}, {}, {}
   for _, row in ipairs(rcall('XPENDING', keys[STREAM], group, 'IDLE', min_idle, '-', '+', count)) do
-    if row[4] >= max_deliveries then
-      quarantine(keys, group, row[1], row[4])
+    if row[4] < max_deliveries then
+      to_claim[#to_claim + 1] = row[1]
+    elseif quarantine(keys, group, row[1], row[4]) then
       quarantined[#quarantined + 1] = row[1]
+    else
+      deleted[#deleted + 1] = row[1]
     end
   end
-  -- Redis 7.0 XAUTOCLAIM: {next cursor, entries, ids deleted from the stream}. The function is
-  -- atomic and claimed entries become idle 0, so scanning from 0-0 every time is correct.
-  local res = rcall('XAUTOCLAIM', keys[STREAM], group, consumer, min_idle, '0-0', 'COUNT', count)
-  return {res[2], quarantined, res[3]}
+  local claimed = {}
+  if #to_claim > 0 then
+    -- Same idle bound as the XPENDING above (the function is atomic, so it still holds).
+    -- Redis 7.0 XCLAIM drops ids whose entry was deleted from the pending list and returns
+    -- nothing for them: those are reported as deleted.
+    claimed = rcall('XCLAIM', keys[STREAM], group, consumer, min_idle, unpack(to_claim))
+    local got = {}
+    for _, e in ipairs(claimed) do got[e[1]] = true end
+    for _, id in ipairs(to_claim) do
+      if not got[id] then deleted[#deleted + 1] = id end
+    end
+  end
+  return {claimed, quarantined, deleted}
 end
 
 local function ack(keys, args)
@@ -215,11 +319,16 @@ local function ack(keys, args)
   bid, err = name(args[3], 'business_id'); if err then return err end
   retention, err = opt_nonneg(args[4], 'done_retention_ms'); if err then return err end
 
+  -- XACK before recording: only a delivery that was still pending may complete. An entry
+  -- that is not pending was acked by another delivery (its business id is done: 0) or was
+  -- quarantined / dropped from the pending list (-6: it was never completed, record nothing).
+  local pending = rcall('XACK', keys[STREAM], group, id) == 1
   local now = now_ms()
   prune(keys[DONE], retention, now)
-  local first = rcall('ZADD', keys[DONE], 'NX', now, bid)
-  rcall('XACK', keys[STREAM], group, id)
-  return first
+  if not pending then
+    return rcall('ZSCORE', keys[DONE], bid) and 0 or -6
+  end
+  return rcall('ZADD', keys[DONE], 'NX', now, bid)
 end
 
 local function nack(keys, args)
@@ -240,13 +349,13 @@ local function is_done(keys, args)
   return rcall('ZSCORE', keys[DONE], bid) and 1 or 0
 end
 
-redis.register_function{function_name = 'cy_streamq_enqueue', callback = enqueue,
+register{function_name = 'cy_streamq_enqueue', keys = queue_keys, callback = enqueue,
   description = 'add once per business id: stream id | -5'}
-redis.register_function{function_name = 'cy_streamq_claim_stale', callback = claim_stale,
+register{function_name = 'cy_streamq_claim_stale', keys = queue_keys, callback = claim_stale,
   description = 'claim idle entries, quarantine poison: {claimed, quarantined, deleted}'}
-redis.register_function{function_name = 'cy_streamq_ack', callback = ack,
-  description = 'complete: 1 first completion | 0 duplicate'}
-redis.register_function{function_name = 'cy_streamq_nack', callback = nack,
+register{function_name = 'cy_streamq_ack', keys = queue_keys, callback = ack,
+  description = 'complete: 1 first completion | 0 duplicate | -6 quarantined'}
+register{function_name = 'cy_streamq_nack', keys = queue_keys, callback = nack,
   description = 'make a pending entry claimable now: 1 | -4'}
-redis.register_function{function_name = 'cy_streamq_is_done', callback = is_done,
+register{function_name = 'cy_streamq_is_done', keys = queue_keys, callback = is_done,
   flags = {'no-writes'}, description = '1 done | 0'}

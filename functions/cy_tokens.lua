@@ -1,6 +1,7 @@
 #!lua name=cy_tokens
--- version: 1
+-- version: 2
 --[[ cy_tokens: id generation on the server clock.
+  Every function checks its KEYS first (exactly one key).
   Reply codes: none besides ERR_CY_ARG (see functions/error-codes.md).
 ]]
 
@@ -44,6 +45,29 @@ local function pos_int(s, field)
   return n
 end
 
+-- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
+-- key missing, extra or out of place would otherwise fail half-way or write where nothing
+-- reads.
+local function register(spec)
+  local check, callback = spec.keys, spec.callback
+  redis.register_function{function_name = spec.function_name, flags = spec.flags,
+    description = spec.description,
+    callback = function(keys, args)
+      local err = check(keys)
+      if err then return err end
+      return callback(keys, args)
+    end}
+end
+
+-- Exactly n keys.
+local function exactly(n, what)
+  return function(keys)
+    if #keys ~= n then return bad('keys', 'must be ' .. what) end
+  end
+end
+
+local one_key = exactly(1, 'the one key of the id source')
+
 local function now_ms()
   local t = rcall('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -73,7 +97,7 @@ local function next_value(keys, args)
   return rcall('INCRBY', keys[1], by)
 end
 
-redis.register_function{function_name = 'cy_tokens_ksortable', callback = ksortable,
+register{function_name = 'cy_tokens_ksortable', keys = one_key, callback = ksortable,
   description = "time-sortable id '<13-digit ms>-<6-digit seq>'"}
-redis.register_function{function_name = 'cy_tokens_next', callback = next_value,
+register{function_name = 'cy_tokens_next', keys = one_key, callback = next_value,
   description = 'named sequence: INCRBY by (default 1)'}

@@ -93,14 +93,19 @@ export {
   loadLibraryOn,
   parseLibrary,
   parseVersion,
+  versionKeyInSlot,
+  versionKeyOf,
 } from './loader.js';
 export type {
   BundledLibrary,
   LibraryInfo,
   LibrarySource,
   LoadAction,
+  LoadOptions,
   LoadResult,
+  LoaderNode,
 } from './loader.js';
+export type { BinaryOption, PayloadOf } from './payloads.js';
 export { CyCode, codeError } from './codes.js';
 export { Locks } from './locks.js';
 export type { AcquireResult, LockOptions, LockStatus, MultiResult } from './locks.js';

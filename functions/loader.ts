@@ -3,11 +3,26 @@
  *
  * Each functions/cy_*.lua opens with `#!lua name=cy_x` and `-- version: N`. Loading on a node
  * reads the library the node has (FUNCTION LIST ... WITHCODE), parses its version line, and
- * - loads ours when the node has none (FUNCTION LOAD),
+ * - loads ours when the node has none,
  * - replaces it when ours is newer (FUNCTION LOAD REPLACE: all or nothing),
  * - leaves it alone when it is the same version or newer (another deployment may be ahead).
+ *
+ * Look-then-replace is a compare-and-replace: two loaders racing must never leave the older
+ * library in place (version 1 looked, then REPLACEd: an older loader whose REPLACE arrived last
+ * downgraded a newer library loaded meanwhile). Functions are not keys, so a key stands for
+ * the library: every load WATCHes `cy:fnver:{<library>}`, reads the library, and runs
+ *
+ *     MULTI  FUNCTION LOAD REPLACE <code>  INCR cy:fnver:{<library>}  EXEC
+ *
+ * on the same connection. A concurrent load INCRs the key, so this EXEC aborts and the loader
+ * looks again (and then finds the newer library). The key is a change counter, not the
+ * version: the version is read from the library itself, which also sees FUNCTION FLUSH,
+ * restarts and libraries loaded by hand. Loads by other tools (redis-cli FUNCTION LOAD) are
+ * not fenced by the key.
+ *
  * `loadLibraryOn(node, lib)` does this on one node; a cluster layer calls it on every primary
- * (FUNCTION LOAD is not propagated between primaries).
+ * (FUNCTION LOAD is not propagated between primaries), each with a version key in a slot that
+ * primary owns: `versionKeyInSlot(lib, slot)`.
  *
  * Library and function names allow only [A-Za-z0-9_] in Redis 7.0, so the seed's `cy:locks` is
  * the library `cy_locks` and `cy:locks:acquire` the function `cy_locks_acquire`; both
@@ -15,11 +30,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, LibraryLoadError, ReplyError } from '../runtime/errors.js';
+import {
+  InvalidArgumentError,
+  LibraryLoadError,
+  ReplyError,
+  WatchError,
+} from '../runtime/errors.js';
 import { PACKAGE_ROOT } from '../runtime/paths.js';
 import type { RespValue } from '../runtime/protocol/index.js';
 import { textOf, toObject } from '../runtime/client/commands/replies.js';
 import type { Executor } from '../runtime/client/executor.js';
+import type { HighPerformanceRedis } from '../runtime/client/index.js';
+import type { MultiWithCommands, WatchContext } from '../runtime/client/index.js';
+import { keySlot } from './validate.js';
 
 /** The libraries shipped in functions/. */
 export const BUNDLED_LIBRARIES = [
@@ -137,60 +160,118 @@ function infoOf(entry: RespValue): LibraryInfo & { code: string } {
   };
 }
 
-/** The library `name` as `node` has it, or null. */
-export async function libraryInfoOn(node: Executor, name: string): Promise<LibraryInfo | null> {
-  const lib = libraryName(name);
+/** FUNCTION LIST of one library through `send`, or null. */
+async function listLibrary(
+  send: (cmd: string[]) => Promise<RespValue>,
+  lib: string,
+): Promise<(LibraryInfo & { code: string }) | null> {
   // LIBRARYNAME is a glob pattern; our names have no glob characters, but the exact match
   // below keeps `cy_x` from ever reading `cy_x2`.
-  const reply = await node._send<RespValue>(['FUNCTION', 'LIST', 'LIBRARYNAME', lib, 'WITHCODE']);
+  const reply = await send(['FUNCTION', 'LIST', 'LIBRARYNAME', lib, 'WITHCODE']);
   for (const entry of reply as RespValue[]) {
     const info = infoOf(entry);
-    if (info.name === lib)
-      return { name: info.name, version: info.version, functions: info.functions };
+    if (info.name === lib) return info;
   }
   return null;
 }
 
-const ALREADY_EXISTS = /^ERR Library '.*' already exists/;
+/** The library `name` as `node` has it, or null. */
+export async function libraryInfoOn(node: Executor, name: string): Promise<LibraryInfo | null> {
+  const info = await listLibrary((cmd) => node._send<RespValue>(cmd), libraryName(name));
+  return info && { name: info.name, version: info.version, functions: info.functions };
+}
+
+/** What loadLibraryOn needs of a node: commands, and WATCH on a connection of its own. */
+export type LoaderNode = Pick<HighPerformanceRedis, '_send' | 'watch'>;
+
+export interface LoadOptions {
+  /**
+   * The key the compare-and-replace WATCHes and INCRs (default `cy:fnver:{<library>}`). On a
+   * cluster primary it must be in a slot that primary owns: versionKeyInSlot(lib, slot).
+   */
+  versionKey?: string;
+}
+
+/** The default version key of a library. */
+export function versionKeyOf(lib: string): string {
+  return `cy:fnver:{${libraryName(lib)}}`;
+}
+
+/**
+ * A version key of `lib` that hashes to `slot` (`cy:fnver:{<lib>:<n>}` for the first n that
+ * does): a cluster layer loads on each primary with a key in one of its own slots.
+ */
+export function versionKeyInSlot(lib: string, slot: number): string {
+  if (!Number.isInteger(slot) || slot < 0 || slot > 16383)
+    throw new InvalidArgumentError('slot', 'must be an integer from 0 to 16383');
+  const name = libraryName(lib);
+  for (let n = 0; ; n++) {
+    const key = `cy:fnver:{${name}:${n}}`;
+    if (keySlot(key) === slot) return key;
+  }
+}
+
+/** Compare-and-replace attempts before giving up (each retry means another loader won). */
+const MAX_ATTEMPTS = 10;
 
 /**
  * Loads `lib` on one node unless the node has the same or a newer version. Safe to run from
- * many clients at once: a concurrent first load that wins makes ours `unchanged`, and a
- * concurrent older REPLACE that lands after ours is undone by the re-check.
+ * many clients at once (see the header): of concurrent loaders, the newest version wins and
+ * the others report `unchanged`.
  */
-export async function loadLibraryOn(node: Executor, lib: LibrarySource): Promise<LoadResult> {
-  // Refusals (NOPERM, ...) become LibraryLoadError; connection errors pass through as they are.
-  const look = (): Promise<LibraryInfo | null> =>
-    libraryInfoOn(node, lib.name).catch((err: unknown) => {
-      if (!(err instanceof ReplyError)) throw err;
-      throw new LibraryLoadError(lib.name, `FUNCTION LIST failed: ${err.message}`, { cause: err });
-    });
-  for (let attempt = 0; ; attempt++) {
-    const before = await look();
+export async function loadLibraryOn(
+  node: LoaderNode,
+  lib: LibrarySource,
+  options: LoadOptions = {},
+): Promise<LoadResult> {
+  const key = options.versionKey ?? versionKeyOf(lib.name);
+  // What the last attempt decided (an aborted EXEC runs the callback again).
+  const decided: { result: LoadResult | null } = { result: null };
+  const attempt = async (tx: WatchContext): Promise<MultiWithCommands | null> => {
+    decided.result = null;
+    const before = await listLibrary((cmd) => tx.call(cmd[0], ...cmd.slice(1)), lib.name);
     const previousVersion = before?.version ?? null;
     if (before && previousVersion !== null && previousVersion >= lib.version) {
-      return { library: lib.name, action: 'unchanged', version: previousVersion, previousVersion };
+      decided.result = {
+        library: lib.name,
+        action: 'unchanged',
+        version: previousVersion,
+        previousVersion,
+      };
+      return null; // nothing to do: watch() UNWATCHes
     }
-    try {
-      await node._send(
-        before ? ['FUNCTION', 'LOAD', 'REPLACE', lib.code] : ['FUNCTION', 'LOAD', lib.code],
-      );
-    } catch (err) {
-      // Someone loaded it between our look and our load: look again.
-      if (err instanceof ReplyError && ALREADY_EXISTS.test(err.message) && attempt < 3) continue;
-      if (!(err instanceof ReplyError)) throw err;
-      throw new LibraryLoadError(lib.name, `FUNCTION LOAD failed: ${err.message}`, { cause: err });
-    }
-    if (before) {
-      // An older REPLACE racing ours may have landed after it: check once more.
-      const after = await look();
-      if (attempt < 3 && (after?.version ?? -1) < lib.version) continue;
-    }
-    return {
+    decided.result = {
       library: lib.name,
       action: before ? 'replaced' : 'loaded',
       version: lib.version,
       previousVersion,
     };
+    return tx.multi().call('FUNCTION', 'LOAD', 'REPLACE', lib.code).call('INCR', key);
+  };
+  let replies: unknown[] | null;
+  try {
+    replies = await node.watch([key], attempt, { maxAttempts: MAX_ATTEMPTS });
+  } catch (err) {
+    // Refusals (NOPERM, ...) become LibraryLoadError; connection errors pass through as they are.
+    if (err instanceof ReplyError)
+      throw new LibraryLoadError(lib.name, `FUNCTION LIST/LOAD failed: ${err.message}`, {
+        cause: err,
+      });
+    if (err instanceof WatchError)
+      throw new LibraryLoadError(
+        lib.name,
+        `other loaders kept replacing it (${MAX_ATTEMPTS} attempts)`,
+        { cause: err },
+      );
+    throw err;
   }
+  // A failed FUNCTION LOAD inside EXEC is a ReplyError among the results (INCR ran anyway:
+  // harmless, the key is only a change counter).
+  const loadReply = replies?.[0];
+  if (loadReply instanceof ReplyError)
+    throw new LibraryLoadError(lib.name, `FUNCTION LOAD failed: ${loadReply.message}`, {
+      cause: loadReply,
+    });
+  if (decided.result === null) throw new LibraryLoadError(lib.name, 'the load did not run');
+  return decided.result;
 }

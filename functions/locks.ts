@@ -1,12 +1,19 @@
 /**
  * cy_locks facade: reentrant leases with fencing tokens (contract: functions/cy_locks.lua).
  *
- * Keys: a resource lives in its own slot, `cy:lock:{resource}` (+ `:fence`), unless a `tag`
- * is given: then `cy:lock:{tag}resource`, so that tryMulti can take several resources of one
- * tag in one atomic call. A resource's key includes its tag: lock it with the same tag
- * everywhere (`{ tag: 'orders' }` for every lock on orders/*).
+ * Keys: a resource lives in its own slot, `cy:lock:{resource}` with its fencing counter at
+ * `cy:fence:{resource}`, unless a `tag` is given: then `cy:lock:{tag}resource` and
+ * `cy:fence:{tag}resource`, so that tryMulti can take several resources of one tag in one
+ * atomic call. A resource's key includes its tag: lock it with the same tag everywhere
+ * (`{ tag: 'orders' }` for every lock on orders/*). Each call also names the version-1 fence
+ * key `<lock key>:fence`, which the library reads once to keep tokens increasing across the
+ * upgrade.
+ *
+ * Fence counters must not be evicted (maxmemory-policy allkeys-*): the first acquire or
+ * tryMulti of a client reads the policy (CONFIG GET, where allowed) and emits a process warning
+ * `CYREDIS_FENCE_EVICTION` when fences could be evicted.
  */
-import { textOf } from '../runtime/client/commands/replies.js';
+import { textOf, toObject } from '../runtime/client/commands/replies.js';
 import { InvalidArgumentError } from '../runtime/errors.js';
 import type { RespValue } from '../runtime/protocol/index.js';
 import { CyCode, codeError } from './codes.js';
@@ -45,17 +52,44 @@ export type LockStatus =
   | { held: false }
   | { held: true; owner: string; fencingToken: number; pttl: number; holdCount: number };
 
-function keys(resource: unknown, options: LockOptions): [string, string] {
+/** [lock, fence, version-1 fence] of a resource (one slot: the same hash tag). */
+function keys(resource: unknown, options: LockOptions): [string, string, string] {
   const o = opts('options', options);
   const t = o.tag === undefined ? undefined : checkTag('options.tag', o.tag);
-  const lock = slotKey('cy:lock:', text('resource', resource), t);
-  return [lock, `${lock}:fence`];
+  const r = text('resource', resource);
+  const lock = slotKey('cy:lock:', r, t);
+  return [lock, slotKey('cy:fence:', r, t), `${lock}:fence`];
 }
+
+/** Policies under which Redis may evict keys without a TTL, fence counters included. */
+const EVICTS_FENCES = /^allkeys-/;
 
 export class Locks {
   readonly #fx: FunctionCaller;
+  #policyChecked = false;
   constructor(fx: FunctionCaller) {
     this.#fx = fx;
+  }
+
+  /**
+   * Once per client, in the background: warns when maxmemory-policy may evict fence counters
+   * (a function cannot read CONFIG). A refused CONFIG GET (ACL, managed Redis) is ignored.
+   */
+  #checkEviction(): void {
+    if (this.#policyChecked) return;
+    this.#policyChecked = true;
+    this.#fx.redis._send(['CONFIG', 'GET', 'maxmemory-policy']).then(
+      (reply) => {
+        const policy = textOf(toObject(reply)['maxmemory-policy']);
+        if (EVICTS_FENCES.test(policy))
+          process.emitWarning(
+            `maxmemory-policy ${policy} may evict cy:fence:* counters: fencing tokens could ` +
+              'then be issued twice; use noeviction or a volatile-* policy',
+            { code: 'CYREDIS_FENCE_EVICTION' },
+          );
+      },
+      () => {},
+    );
   }
 
   /** Takes the lock, or re-enters it when `owner` holds it (same token, holdCount + 1). */
@@ -67,6 +101,7 @@ export class Locks {
   ): Promise<AcquireResult> {
     const k = keys(resource, options);
     const args = [text('owner', owner), posInt('ttlMs', ttlMs)];
+    this.#checkEviction();
     return this.#fx.fcall(LIB, 'cy_locks_acquire', k, args, (r) => {
       const [ok, a, b] = r as number[];
       if (ok === 1) return { acquired: true, fencingToken: a, holdCount: b, pttl: ttlMs };
@@ -123,6 +158,7 @@ export class Locks {
       throw new InvalidArgumentError('resources', 'must not repeat a resource');
     const k = list.flatMap((res) => keys(res, options));
     const args = [text('owner', owner), posInt('ttlMs', ttlMs)];
+    this.#checkEviction();
     return this.#fx.fcall(LIB, 'cy_locks_try_multi', k, args, (r): MultiResult => {
       const [ok, ...rest] = r as number[];
       if (ok === 1) return { acquired: true, fencingTokens: rest };

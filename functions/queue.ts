@@ -6,11 +6,15 @@
  * (StaleReceiptError) instead of acking someone else's.
  *
  * Keys (one hash tag per queue): cy:q:{name}:ready|delayed|inflight|msg|meta|dead|seq.
+ * Payloads come back as UTF-8 strings, or as Buffers with `{ binary: true }` (pull,
+ * deadLetters): a Buffer enqueued is stored byte for byte either way.
  */
 import { textOf } from '../runtime/client/commands/replies.js';
 import type { RespValue } from '../runtime/protocol/index.js';
 import type { FunctionCaller } from './caller.js';
 import { codeError, CyCode } from './codes.js';
+import { binaryCall, bodyOf } from './payloads.js';
+import type { BinaryOption, NoOptions, PayloadOf } from './payloads.js';
 import { int, nonNegInt, options as opts, payload, posInt, text } from './validate.js';
 
 const LIB = 'cy_queue';
@@ -33,7 +37,7 @@ export interface EnqueueOptions {
   priority?: number;
 }
 
-export interface PullOptions {
+export interface PullOptions extends BinaryOption {
   /** How long a delivery stays invisible to others before it comes back (ms). */
   visibilityMs?: number;
   /** At most this many messages (1..1000). */
@@ -42,9 +46,9 @@ export interface PullOptions {
   maxAttempts?: number;
 }
 
-export interface QueueMessage {
+export interface QueueMessage<P extends string | Buffer = string> {
   id: string;
-  payload: string;
+  payload: P;
   /** Deliveries so far, this one included. */
   attempts: number;
   /** Proves this delivery: ack / nack / extend with it fail once the delivery ended. */
@@ -64,9 +68,9 @@ export interface QueueStats {
   dead: number;
 }
 
-export interface DeadLetter {
+export interface DeadLetter<P extends string | Buffer = string> {
   id: string;
-  payload: string;
+  payload: P;
   attempts: number;
   deadAtMs: number;
 }
@@ -111,28 +115,36 @@ export class Queue {
     });
   }
 
-  /** Delivers up to maxMessages ready messages, each invisible to others for visibilityMs. */
-  async pull(queue: string, options: PullOptions = {}): Promise<QueueMessage[]> {
+  /**
+   * Delivers up to maxMessages ready messages, each invisible to others for visibilityMs.
+   * Payloads are strings, or Buffers with `options.binary`.
+   */
+  async pull<O extends PullOptions = NoOptions>(
+    queue: string,
+    options?: O,
+  ): Promise<QueueMessage<PayloadOf<O>>[]> {
     const k = queueKeys(queue);
     const o = opts('options', options);
+    const call = binaryCall(o);
     const args = [
       posInt('options.visibilityMs', o.visibilityMs ?? QUEUE_DEFAULTS.visibilityMs),
       int('options.maxMessages', o.maxMessages ?? QUEUE_DEFAULTS.maxMessages, 1, MAX_PULL),
       posInt('options.maxAttempts', o.maxAttempts ?? QUEUE_DEFAULTS.maxAttempts),
     ];
-    return this.#fx.fcall(LIB, 'cy_queue_pull', k, args, (r) => {
+    const transform = (r: RespValue): QueueMessage<PayloadOf<O>>[] => {
       const flat = r as RespValue[];
-      const out: QueueMessage[] = [];
+      const out: QueueMessage<PayloadOf<O>>[] = [];
       for (let i = 0; i < flat.length; i += 4) {
         out.push({
           id: textOf(flat[i]),
-          payload: textOf(flat[i + 1]),
+          payload: bodyOf(flat[i + 1], call !== undefined) as PayloadOf<O>,
           attempts: flat[i + 2] as number,
           receipt: textOf(flat[i + 3]),
         });
       }
       return out;
-    });
+    };
+    return this.#fx.fcall(LIB, 'cy_queue_pull', k, args, transform, false, call);
   }
 
   /**
@@ -196,30 +208,33 @@ export class Queue {
     );
   }
 
-  /** Dead letters, oldest first; start/stop as in ZRANGE (default: all). */
-  async deadLetters(queue: string, start = 0, stop = -1): Promise<DeadLetter[]> {
+  /**
+   * Dead letters, oldest first; start/stop as in ZRANGE (default: all). Payloads are strings,
+   * or Buffers with `options.binary`.
+   */
+  async deadLetters<O extends BinaryOption = NoOptions>(
+    queue: string,
+    start = 0,
+    stop = -1,
+    options?: O,
+  ): Promise<DeadLetter<PayloadOf<O>>[]> {
     const k = queueKeys(queue);
     const args = [int('start', start), int('stop', stop)];
-    return this.#fx.fcall(
-      LIB,
-      'cy_queue_dead_list',
-      k,
-      args,
-      (r) => {
-        const flat = r as RespValue[];
-        const out: DeadLetter[] = [];
-        for (let i = 0; i < flat.length; i += 4) {
-          out.push({
-            id: textOf(flat[i]),
-            payload: textOf(flat[i + 1]),
-            attempts: flat[i + 2] as number,
-            deadAtMs: flat[i + 3] as number,
-          });
-        }
-        return out;
-      },
-      true,
-    );
+    const call = binaryCall(opts('options', options));
+    const transform = (r: RespValue): DeadLetter<PayloadOf<O>>[] => {
+      const flat = r as RespValue[];
+      const out: DeadLetter<PayloadOf<O>>[] = [];
+      for (let i = 0; i < flat.length; i += 4) {
+        out.push({
+          id: textOf(flat[i]),
+          payload: bodyOf(flat[i + 1], call !== undefined) as PayloadOf<O>,
+          attempts: flat[i + 2] as number,
+          deadAtMs: flat[i + 3] as number,
+        });
+      }
+      return out;
+    };
+    return this.#fx.fcall(LIB, 'cy_queue_dead_list', k, args, transform, true, call);
   }
 
   /** Moves a dead letter back to ready with its attempts reset (NotFoundError if not dead). */

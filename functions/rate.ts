@@ -2,15 +2,17 @@
  * cy_rate facade: token bucket, sliding window log and leaky bucket on the server clock
  * (contract: functions/cy_rate.lua). One round trip each; a denied call writes nothing.
  *
- * Keys: `cy:rate:{key}:tb`, `cy:rate:{key}:sw` (+ `:seq`), `cy:rate:{key}:lb`. Each algorithm
- * has its own key (the buckets are both hashes with a `ts` field: sharing one key would mix
- * their state silently).
+ * Keys: `cy:rate:{key}:tb`, `cy:rate:{key}:sw`, `cy:rate:{key}:lb`. Each algorithm has its own
+ * key (the buckets are both hashes with a `ts` field: sharing one key would mix their state
+ * silently). The sliding window stores one member per admitted call, whatever its cost.
  */
 import { InvalidArgumentError } from '../runtime/errors.js';
 import type { FunctionCaller } from './caller.js';
-import { options as opts, posInt, posNumber, text } from './validate.js';
+import { int, options as opts, posInt, posNumber, text } from './validate.js';
 
 const LIB = 'cy_rate';
+/** Largest sliding-window limit (cy_rate.lua MAX_UNITS): keeps the unit counts exact. */
+const MAX_LIMIT = 1e12;
 
 export interface RateResult {
   allowed: boolean;
@@ -30,7 +32,7 @@ export interface TokenBucketOptions {
 }
 
 export interface SlidingWindowOptions {
-  /** Units admitted in any window of windowMs. */
+  /** Units admitted in any window of windowMs (at most 1e12). */
   limit: number;
   windowMs: number;
   /** Units this call takes (default 1, at most limit). */
@@ -80,9 +82,9 @@ export class Rate {
   async slidingWindow(key: string, options: SlidingWindowOptions): Promise<RateResult> {
     const k = `cy:rate:{${text('key', key)}}:sw`;
     const o = opts('options', options);
-    const limit = posInt('options.limit', o.limit);
+    const limit = int('options.limit', o.limit, 1, MAX_LIMIT);
     const args = [limit, posInt('options.windowMs', o.windowMs), cost(o.cost, limit, 'limit')];
-    return this.#fx.fcall(LIB, 'cy_rate_sliding_window', [k, `${k}:seq`], args, toResult);
+    return this.#fx.fcall(LIB, 'cy_rate_sliding_window', [k], args, toResult);
   }
 
   async leakyBucket(key: string, options: LeakyBucketOptions): Promise<RateResult> {

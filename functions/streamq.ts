@@ -8,13 +8,18 @@
  *   cy:sq:{q}:dedup            quarantine after maxDeliveries ──► cy:sq:{q}:quarantine
  *
  * `ack` resolves true for exactly one delivery per business id: gate effects that must happen
- * once on it. Keys (one hash tag per queue): cy:sq:{name}:stream|dedup|done|quarantine.
+ * once on it (false: a duplicate, or an entry quarantined while it was being processed).
+ * Keys (one hash tag per queue): cy:sq:{name}:stream|dedup|done|quarantine.
+ * Payloads come back as UTF-8 strings, or as Buffers with `{ binary: true }` (read, claimStale,
+ * quarantined).
  */
 import { textOf } from '../runtime/client/commands/replies.js';
 import { ReplyError } from '../runtime/errors.js';
 import type { RespValue } from '../runtime/protocol/index.js';
 import type { FunctionCaller } from './caller.js';
 import { codeError, CyCode } from './codes.js';
+import { binaryCall, bodyOf } from './payloads.js';
+import type { BinaryOption, NoOptions, PayloadOf } from './payloads.js';
 import { int, nonNegInt, options as opts, payload, posInt, text } from './validate.js';
 
 const LIB = 'cy_streamq';
@@ -22,13 +27,15 @@ const LIB = 'cy_streamq';
 export const DEFAULT_GROUP = 'cy';
 const MAX_CLAIM = 1000; // cy_streamq.lua MAX_CLAIM
 
-export interface StreamQueueMessage {
+export interface StreamQueueMessage<P extends string | Buffer = string> {
   streamId: string;
   businessId: string;
-  payload: string;
+  payload: P;
 }
 
-export interface QuarantinedMessage extends StreamQueueMessage {
+export interface QuarantinedMessage<
+  P extends string | Buffer = string,
+> extends StreamQueueMessage<P> {
   /** The entry's id in the main stream before it was quarantined. */
   originalId: string;
   deliveries: number;
@@ -38,13 +45,17 @@ export interface QuarantinedMessage extends StreamQueueMessage {
 
 export interface StreamEnqueueOptions {
   group?: string;
-  /** XADD MAXLEN ~ maxLen (default 0: no trim). */
+  /**
+   * Once the stream is longer than this, entries every group has acknowledged are trimmed
+   * (default 0: no trim). Undelivered and pending entries are never trimmed, so the stream may
+   * exceed maxLen while consumers lag (cy_streamq.lua, Trimming).
+   */
   maxLen?: number;
   /** Forget business ids after this many ms (default 0: remember forever). */
   dedupWindowMs?: number;
 }
 
-export interface ReadOptions {
+export interface ReadOptions extends BinaryOption {
   count?: number;
   /** Block up to this many ms for new entries (on a dedicated connection); absent: no wait. */
   blockMs?: number;
@@ -52,7 +63,7 @@ export interface ReadOptions {
   pending?: boolean;
 }
 
-export interface ClaimOptions {
+export interface ClaimOptions extends BinaryOption {
   /** Entries idle at least this long are taken over. */
   minIdleMs: number;
   /** Entries delivered this many times are quarantined instead. */
@@ -60,8 +71,8 @@ export interface ClaimOptions {
   count?: number;
 }
 
-export interface ClaimResult {
-  claimed: StreamQueueMessage[];
+export interface ClaimResult<P extends string | Buffer = string> {
+  claimed: StreamQueueMessage<P>[];
   quarantined: string[];
   /** Pending ids whose entries were deleted from the stream (dropped from the pending list). */
   deleted: string[];
@@ -72,37 +83,37 @@ function streamKeys(queue: unknown): string[] {
   return [q + 'stream', q + 'dedup', q + 'done', q + 'quarantine'];
 }
 
-/** Flat [f1, v1, ...] (or a RESP3 map) -> record. */
-function fieldsOf(v: RespValue): Record<string, string> {
-  const out: Record<string, string> = {};
+/** Flat [f1, v1, ...] (or a RESP3 map) -> record of the raw values. */
+function fieldsOf(v: RespValue): Record<string, RespValue> {
+  const out: Record<string, RespValue> = {};
   if (Array.isArray(v)) {
-    for (let i = 0; i + 1 < v.length; i += 2) out[textOf(v[i])] = textOf(v[i + 1]);
+    for (let i = 0; i + 1 < v.length; i += 2) out[textOf(v[i])] = v[i + 1];
   } else if (v !== null && typeof v === 'object') {
-    for (const [f, x] of Object.entries(v as Record<string, RespValue>)) out[f] = textOf(x);
+    for (const [f, x] of Object.entries(v as Record<string, RespValue>)) out[f] = x;
   }
   return out;
 }
 
 /** [[id, fields], ...] -> messages (entries deleted while pending have nil fields: skipped). */
-function messagesOf(entries: RespValue): StreamQueueMessage[] {
-  const out: StreamQueueMessage[] = [];
+function messagesOf(entries: RespValue, binary: boolean): StreamQueueMessage<string | Buffer>[] {
+  const out: StreamQueueMessage<string | Buffer>[] = [];
   for (const e of (entries ?? []) as RespValue[][]) {
     if (!e[1]) continue;
     const f = fieldsOf(e[1]);
     out.push({
       streamId: textOf(e[0]),
-      businessId: f.bid ?? '',
-      payload: f.payload ?? '',
+      businessId: textOf(f.bid),
+      payload: bodyOf(f.payload, binary),
     });
   }
   return out;
 }
 
 /** XREADGROUP's reply: null, RESP2 [[key, entries]], or RESP3 { key: entries }. */
-function readReply(r: RespValue): StreamQueueMessage[] {
+function readReply(r: RespValue, binary: boolean): StreamQueueMessage<string | Buffer>[] {
   if (r === null) return [];
-  if (Array.isArray(r)) return r.flatMap((pair) => messagesOf((pair as RespValue[])[1]));
-  return Object.values(r as Record<string, RespValue>).flatMap(messagesOf);
+  if (Array.isArray(r)) return r.flatMap((pair) => messagesOf((pair as RespValue[])[1], binary));
+  return Object.values(r as Record<string, RespValue>).flatMap((e) => messagesOf(e, binary));
 }
 
 export class StreamQueue {
@@ -137,15 +148,20 @@ export class StreamQueue {
     });
   }
 
-  /** XREADGROUP for `consumer` in `group`: new entries (or its own pending ones). */
-  async read(
+  /**
+   * XREADGROUP for `consumer` in `group`: new entries (or its own pending ones). Payloads are
+   * strings, or Buffers with `options.binary`.
+   */
+  async read<O extends ReadOptions = NoOptions>(
     queue: string,
     group: string,
     consumer: string,
-    options: ReadOptions = {},
-  ): Promise<StreamQueueMessage[]> {
+    options?: O,
+  ): Promise<StreamQueueMessage<PayloadOf<O>>[]> {
     const [stream] = streamKeys(queue);
     const o = opts('options', options);
+    const call = binaryCall(o);
+    const binary = call !== undefined;
     const cmd: (string | number)[] = [
       'XREADGROUP',
       'GROUP',
@@ -157,8 +173,12 @@ export class StreamQueue {
     if (o.blockMs !== undefined) cmd.push('BLOCK', nonNegInt('options.blockMs', o.blockMs));
     cmd.push('STREAMS', stream, o.pending ? '0' : '>');
     const redis = this.#fx.redis;
+    const readOnce = async (): Promise<StreamQueueMessage<PayloadOf<O>>[]> =>
+      readReply(await redis._send(cmd, undefined, call), binary) as StreamQueueMessage<
+        PayloadOf<O>
+      >[];
     try {
-      return readReply(await redis._send(cmd));
+      return await readOnce();
     } catch (err) {
       // Reading before the first enqueue: create the group (as enqueue would), read again.
       if (!(err instanceof ReplyError) || err.redisCode !== 'NOGROUP') throw err;
@@ -167,22 +187,25 @@ export class StreamQueue {
         .catch((e: unknown) => {
           if (!(e instanceof ReplyError) || e.redisCode !== 'BUSYGROUP') throw e;
         });
-      return readReply(await redis._send(cmd));
+      return readOnce();
     }
   }
 
   /**
-   * Takes over entries idle for minIdleMs (their consumer died or stalled); entries already
-   * delivered maxDeliveries times are moved to the quarantine stream instead.
+   * Decides about the first `count` entries idle for minIdleMs (their consumer died or
+   * stalled): those delivered fewer than maxDeliveries times are claimed by `consumer`, the
+   * others are moved to the quarantine stream, and pending ids whose entry is gone are dropped
+   * (`deleted`). Payloads are strings, or Buffers with `options.binary`.
    */
-  async claimStale(
+  async claimStale<O extends ClaimOptions>(
     queue: string,
     group: string,
     consumer: string,
-    options: ClaimOptions,
-  ): Promise<ClaimResult> {
+    options: O,
+  ): Promise<ClaimResult<PayloadOf<O>>> {
     const k = streamKeys(queue);
     const o = opts('options', options);
+    const call = binaryCall(o);
     const args = [
       text('group', group),
       text('consumer', consumer),
@@ -190,19 +213,22 @@ export class StreamQueue {
       int('options.count', o.count ?? 100, 1, MAX_CLAIM),
       posInt('options.maxDeliveries', o.maxDeliveries),
     ];
-    return this.#fx.fcall(LIB, 'cy_streamq_claim_stale', k, args, (r) => {
+    const transform = (r: RespValue): ClaimResult<PayloadOf<O>> => {
       const [claimed, quarantined, deleted] = r as RespValue[][];
       return {
-        claimed: messagesOf(claimed),
+        claimed: messagesOf(claimed, call !== undefined) as StreamQueueMessage<PayloadOf<O>>[],
         quarantined: (quarantined ?? []).map((id) => textOf(id)),
         deleted: (deleted ?? []).map((id) => textOf(id)),
       };
-    });
+    };
+    return this.#fx.fcall(LIB, 'cy_streamq_claim_stale', k, args, transform, false, call);
   }
 
   /**
-   * Records the completion of `message` and XACKs it. Resolves true for the first completion
-   * of its business id, false for a duplicate delivery (acked all the same).
+   * XACKs `message` and records its completion. Resolves true for the first completion of its
+   * business id; false for a duplicate delivery (acked all the same), and for an entry that is
+   * no longer pending because it was quarantined while this consumer held it (nothing is
+   * recorded: the business id stays not done). False means: discard the staged effects.
    */
   async ack(
     queue: string,
@@ -244,27 +270,29 @@ export class StreamQueue {
     );
   }
 
-  /** The quarantine stream, oldest first (up to `count`). */
-  async quarantined(queue: string, count = 100): Promise<QuarantinedMessage[]> {
+  /** The quarantine stream, oldest first (up to `count`); Buffers with `options.binary`. */
+  async quarantined<O extends BinaryOption = NoOptions>(
+    queue: string,
+    count = 100,
+    options?: O,
+  ): Promise<QuarantinedMessage<PayloadOf<O>>[]> {
     const key = streamKeys(queue)[3];
-    const r = await this.#fx.redis._send([
-      'XRANGE',
-      key,
-      '-',
-      '+',
-      'COUNT',
-      posInt('count', count),
-    ]);
+    const call = binaryCall(opts('options', options));
+    const r = await this.#fx.redis._send(
+      ['XRANGE', key, '-', '+', 'COUNT', posInt('count', count)],
+      undefined,
+      call,
+    );
     return ((r ?? []) as RespValue[][]).map((e) => {
       const f = fieldsOf(e[1]);
       return {
         streamId: textOf(e[0]),
-        businessId: f.bid ?? '',
-        payload: f.payload ?? '',
-        originalId: f.stream_id ?? '',
-        deliveries: Number(f.deliveries ?? 0),
-        group: f.group ?? '',
-        reason: f.reason ?? '',
+        businessId: textOf(f.bid),
+        payload: bodyOf(f.payload, call !== undefined) as PayloadOf<O>,
+        originalId: textOf(f.stream_id),
+        deliveries: Number(textOf(f.deliveries) || 0),
+        group: textOf(f.group),
+        reason: textOf(f.reason),
       };
     });
   }

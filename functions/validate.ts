@@ -86,3 +86,47 @@ export function tag(field: string, v: unknown): string {
 export function slotKey(prefix: string, name: string, sharedTag: string | undefined): string {
   return sharedTag === undefined ? `${prefix}{${name}}` : `${prefix}{${sharedTag}}${name}`;
 }
+
+/** CRC16/XMODEM, the checksum Redis Cluster hashes keys with (cluster spec, "Keys distribution"). */
+const CRC16 = ((): Uint16Array => {
+  const table = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8;
+    for (let b = 0; b < 8; b++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    table[i] = c;
+  }
+  return table;
+})();
+
+/**
+ * The hash tag Redis Cluster hashes `key` by: what lies between the first `{` and the next `}`,
+ * or null when there is none (or it is empty: then the whole key is hashed).
+ */
+export function hashTagOf(key: string): string | null {
+  const open = key.indexOf('{');
+  if (open === -1) return null;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : null;
+}
+
+/** The cluster slot of `key`: CRC16 of its hash tag, else of the whole key, mod 16384. */
+export function keySlot(key: string): number {
+  const bytes = Buffer.from(hashTagOf(key) ?? key);
+  let crc = 0;
+  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ b) & 0xff];
+  return crc & 0x3fff;
+}
+
+/**
+ * Refuses keys of one call that would land in different cluster slots (a cluster answers such a
+ * call with CROSSSLOT; a single server would run it, and the data could not move to a cluster).
+ */
+export function sameSlot(field: string, keys: readonly string[]): void {
+  const slot = keySlot(keys[0]);
+  const other = keys.find((k) => keySlot(k) !== slot);
+  if (other !== undefined)
+    throw new InvalidArgumentError(
+      field,
+      `must share one cluster slot: ${keys[0]} and ${other} do not (give them one {hash tag})`,
+    );
+}

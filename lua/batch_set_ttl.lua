@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ batch_set_ttl.lua: ScriptHelper.batchSetWithTtl (EVAL script).
   KEYS[1..n] keys (one hash tag in a cluster)
   ARGV[1] ttl_ms (positive integer; the facade turns ttl_seconds into ms)
@@ -14,7 +14,7 @@ end
 -- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
 local function pos(s)
   local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 then return n end
+  if n and n >= 1 and n <= 9007199254740991 then return n end
   return nil
 end
 

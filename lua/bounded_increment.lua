@@ -1,8 +1,8 @@
--- version: 1
+-- version: 2
 --[[ bounded_increment.lua: ScriptHelper.boundedIncrement (EVAL script).
   KEYS[1] counter key   STRING integer (missing = 0)
   ARGV[1] increment (integer, may be negative)   ARGV[2] min (integer)   ARGV[3] max (integer,
-          >= min)
+          >= min); all within +-(2^53 - 1), and so is a stored value read back
   Returns {1, new value} if min <= value + increment <= max (applied),
           {0, current value} otherwise (nothing written)
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
@@ -12,10 +12,13 @@ local function bad(field, problem)
   return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
 end
 
--- Plain decimal integer within 2^53 (tonumber alone accepts '0x10', '1e3', ' 5', 'inf').
+-- Plain decimal integer within 2^53 (tonumber alone accepts '0x10', '1e3', ' 5', 'inf'; 17
+-- digits alone would let 99999999999999999 through, which a Lua number cannot hold exactly).
 local function int(s)
   if type(s) ~= 'string' or #s > 17 or not s:match('^%-?%d+$') then return nil end
-  return tonumber(s)
+  local n = tonumber(s)
+  if n > 9007199254740991 or n < -9007199254740991 then return nil end
+  return n
 end
 
 local by, min, max = int(ARGV[1]), int(ARGV[2]), int(ARGV[3])

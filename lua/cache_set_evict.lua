@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ cache_set_evict.lua: ScriptHelper.cacheSetWithEviction (EVAL script).
   Set a cache entry and keep the cache at most max_size entries, evicting the least recently
   used ones (the index is shared with cache_get_lru.lua, which touches it on hits).
@@ -22,7 +22,7 @@ end
 -- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
 local function pos(s)
   local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 then return n end
+  if n and n >= 1 and n <= 9007199254740991 then return n end
   return nil
 end
 

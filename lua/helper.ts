@@ -3,8 +3,10 @@
  * behind typed methods. Each script runs by SHA (EVALSHA) and is sent whole only when the
  * server does not have it (NOSCRIPT: after a restart or SCRIPT FLUSH).
  *
- * Keys are used as given: scripts that take several keys need them in one slot in a cluster
- * (the index and stats keys of the LRU cache, every key of batchSetWithTtl).
+ * Keys are used as given. The keys of one call must share a cluster slot: the methods check it
+ * before sending (InvalidArgumentError naming the field) rather than let a cluster refuse the
+ * call with CROSSSLOT, or a single server accept data that could never move to a cluster.
+ * Derived keys (the LRU index and stats) follow the hash tag of the key they serve.
  */
 import type { HighPerformanceRedis, Script } from '../runtime/client/index.js';
 import { textOf } from '../runtime/client/commands/replies.js';
@@ -19,16 +21,28 @@ import {
   payload,
   posInt,
   posNumber,
+  hashTagOf,
+  sameSlot,
   text,
 } from '../functions/validate.js';
 import { bundledScript } from './scripts.js';
 import type { BundledScript } from './scripts.js';
 
-/** Default LRU index and statistics keys of cacheSetWithEviction / cacheGetLru. */
-export const LRU_DEFAULTS = {
-  indexKey: 'cy:lru:{default}:index',
-  statsKey: 'cy:lru:{default}:stats',
-};
+/**
+ * The default LRU index and statistics keys of a cache key: `cy:lru:{tag}:index` and
+ * `cy:lru:{tag}:stats`, in the slot of the key's hash tag, so every key of one tag (one cache)
+ * shares them. A key without a hash tag cannot share a slot with an index that serves other
+ * keys: it is refused (name the cache in a tag, `cache:{pages}:/home`, or pass both keys).
+ */
+export function lruKeysOf(key: string): { indexKey: string; statsKey: string } {
+  const tag = hashTagOf(text('key', key));
+  if (tag === null)
+    throw new InvalidArgumentError(
+      'key',
+      'must carry a {hash tag} naming its cache (cache:{pages}:/home), or pass indexKey and statsKey in its slot',
+    );
+  return { indexKey: `cy:lru:{${tag}}:index`, statsKey: `cy:lru:{${tag}}:stats` };
+}
 
 export interface JobEntry {
   id: string;
@@ -50,7 +64,29 @@ function rateResult(r: RespValue): RateResult {
 
 function jobKeys(queue: unknown): string[] {
   const q = `cy:jobs:{${text('queue', queue)}}:`;
-  return ['pending', 'processing', 'jobs', 'attempts', 'failed', 'seq'].map((s) => q + s);
+  const keys = ['pending', 'processing', 'jobs', 'attempts', 'failed', 'seq'].map((s) => q + s);
+  sameSlot('queue', keys); // a queue name with a } in it would end the tag early
+  return keys;
+}
+
+/** [key, index, stats] of an LRU cache call, checked to share one slot. */
+function lruCall(key: unknown, indexKey: unknown, statsKey: unknown): string[] {
+  const k = text('key', key);
+  const d = indexKey === undefined || statsKey === undefined ? lruKeysOf(k) : null;
+  const keys = [
+    k,
+    text('indexKey', indexKey ?? d?.indexKey),
+    text('statsKey', statsKey ?? d?.statsKey),
+  ];
+  sameSlot(indexKey === undefined ? 'key' : 'indexKey', keys);
+  return keys;
+}
+
+/** [key, stats] of a smart_cache call, checked to share one slot. */
+function smartKeys(key: unknown, statsKey: unknown): string[] {
+  const keys = [text('key', key), text('statsKey', statsKey)];
+  sameSlot('statsKey', keys);
+  return keys;
 }
 
 export class ScriptHelper {
@@ -111,7 +147,8 @@ export class ScriptHelper {
 
   /**
    * Sliding window with a burst allowance (rate_limiter.lua): up to limit + burst units in a
-   * window that follows a quiet one, never more than 2 * limit over two windows.
+   * window that follows a quiet one, never more than 2 * limit in any two consecutive windows.
+   * One key, `key` itself (a sorted set).
    */
   async rateLimitWithBurst(
     key: string,
@@ -120,14 +157,13 @@ export class ScriptHelper {
     burst: number,
     cost = 1,
   ): Promise<RateResult> {
-    const k = text('key', key);
     const args = [
       posInt('limit', limit),
       posInt('windowMs', windowMs),
       nonNegInt('burst', burst),
       posInt('cost', cost),
     ];
-    return rateResult(await this.#run('rate_limiter', [k, `${k}:seq`], args));
+    return rateResult(await this.#run('rate_limiter', [text('key', key)], args));
   }
 
   // ---- locks ----
@@ -187,6 +223,7 @@ export class ScriptHelper {
       throw new InvalidArgumentError('entries', 'must be an object of key -> value');
     const keys = Object.keys(entries);
     if (keys.length === 0) throw new InvalidArgumentError('entries', 'must name at least one key');
+    sameSlot('entries', keys);
     const values = keys.map((k) => payload(`entries.${k}`, entries[k]));
     return (await this.#run('batch_set_ttl', keys, [
       seconds('ttlSeconds', ttlSeconds),
@@ -213,17 +250,18 @@ export class ScriptHelper {
 
   /**
    * Sets a cache entry for ttlSeconds and evicts least recently used entries beyond maxSize
-   * (tracked in indexKey); resolves how many were evicted.
+   * (tracked in indexKey; default: lruKeysOf(key)); resolves how many were evicted. The key,
+   * the index and the stats key must share a slot (and so must every key of the cache).
    */
   async cacheSetWithEviction(
     key: string,
     value: string | Buffer,
     ttlSeconds: number,
     maxSize: number,
-    indexKey: string = LRU_DEFAULTS.indexKey,
-    statsKey: string = LRU_DEFAULTS.statsKey,
+    indexKey?: string,
+    statsKey?: string,
   ): Promise<number> {
-    const keys = [text('key', key), text('indexKey', indexKey), text('statsKey', statsKey)];
+    const keys = lruCall(key, indexKey, statsKey);
     const args = [
       payload('value', value),
       seconds('ttlSeconds', ttlSeconds),
@@ -232,24 +270,18 @@ export class ScriptHelper {
     return (await this.#run('cache_set_evict', keys, args)) as number;
   }
 
-  /** Reads a cache entry and marks it recently used; null on a miss. Counts hits and misses. */
-  async cacheGetLru(
-    key: string,
-    indexKey: string = LRU_DEFAULTS.indexKey,
-    statsKey: string = LRU_DEFAULTS.statsKey,
-  ): Promise<string | null> {
-    const keys = [text('key', key), text('indexKey', indexKey), text('statsKey', statsKey)];
-    const r = await this.#run('cache_get_lru', keys, []);
+  /**
+   * Reads a cache entry and marks it recently used; null on a miss. Counts hits and misses.
+   * indexKey and statsKey as in cacheSetWithEviction.
+   */
+  async cacheGetLru(key: string, indexKey?: string, statsKey?: string): Promise<string | null> {
+    const r = await this.#run('cache_get_lru', lruCall(key, indexKey, statsKey), []);
     return r === null ? null : textOf(r);
   }
 
   /** smart_cache.lua get: the value or null, counting hits and misses in statsKey. */
   async smartCacheGet(key: string, statsKey: string): Promise<string | null> {
-    const r = await this.#run(
-      'smart_cache',
-      [text('key', key), text('statsKey', statsKey)],
-      ['get'],
-    );
+    const r = await this.#run('smart_cache', smartKeys(key, statsKey), ['get']);
     return r === null ? null : textOf(r);
   }
 
@@ -261,7 +293,7 @@ export class ScriptHelper {
     statsKey: string,
   ): Promise<void> {
     const args = ['set', payload('value', value), posInt('ttlMs', ttlMs)];
-    await this.#run('smart_cache', [text('key', key), text('statsKey', statsKey)], args);
+    await this.#run('smart_cache', smartKeys(key, statsKey), args);
   }
 
   /** smart_cache.lua stats. */

@@ -1,5 +1,5 @@
 /** EVAL scripts: ScriptHelper over the bundled lua/*.lua, and the script managers. */
-export { ScriptHelper, LRU_DEFAULTS } from './helper.js';
+export { ScriptHelper, lruKeysOf } from './helper.js';
 export type { JobEntry } from './helper.js';
 export { LuaScriptManager, OptimizedLuaScriptManager, normalizeReply } from './manager.js';
 export type {

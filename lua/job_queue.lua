@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ job_queue.lua: FIFO job queue with retries (EVAL script).
   KEYS[1] pending     LIST job ids, popped from the head, pushed at the tail
   KEYS[2] processing  ZSET job id -> ms it was popped (find stuck jobs with ZRANGEBYSCORE)
@@ -23,10 +23,13 @@ local function bad(field, problem)
   return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
 end
 
--- Plain decimal integer >= 0 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
+-- Plain decimal integer >= 0 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf'; 17
+-- digits alone would let 99999999999999999 through, which a Lua number cannot hold exactly).
 local function nonneg(s)
   if type(s) ~= 'string' or #s > 17 or not s:match('^%d+$') then return nil end
-  return tonumber(s)
+  local n = tonumber(s)
+  if n > 9007199254740991 then return nil end
+  return n
 end
 
 local PENDING, PROCESSING, JOBS, ATTEMPTS, FAILED, SEQ = 1, 2, 3, 4, 5, 6

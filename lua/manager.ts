@@ -6,6 +6,10 @@
  * manager loads the script again and retries once. The registry lives in this process, and a
  * copy of each entry (version, SHA, source) is kept in the hash `<namespace>` so another
  * process can run a script by name; the local copy is what survives a server restart.
+ * The shared copy is the current one: every execute reads it first (one HGET, parsed only
+ * when it changed), so a script that another process registered again runs in its new
+ * version here too, and NOSCRIPT reloads the new source (version 1 cached the first copy it
+ * adopted forever).
  *
  * Validation compiles without running and without caching the script: an EVAL of one fixed
  * validator that calls Lua's `loadstring` on the source (compile only, no-writes). Where a
@@ -16,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { HighPerformanceRedis, Script } from '../runtime/client/index.js';
 import { textOf } from '../runtime/client/commands/replies.js';
-import { InvalidArgumentError, ReplyError, ScriptError } from '../runtime/errors.js';
+import { CyRedisError, InvalidArgumentError, ReplyError, ScriptError } from '../runtime/errors.js';
 import type { CommandArg, RespValue } from '../runtime/protocol/index.js';
 import { mapArgError } from '../functions/codes.js';
 import { text } from '../functions/validate.js';
@@ -70,7 +74,11 @@ export interface LoadAndTestResult {
 
 interface Entry extends ScriptInfo {
   source: string;
+  /** The shared copy (the namespace hash field) this entry was last read from or written as. */
+  shared: string | null;
 }
+
+type SharedCopy = Pick<Entry, 'version' | 'sha' | 'registeredAt' | 'source'>;
 
 /** Compiles ARGV[1] without running it: {1} valid, {0, message} invalid, {-1} no loadstring. */
 const VALIDATOR = `#!lua flags=no-writes
@@ -139,35 +147,67 @@ export class LuaScriptManager {
       calls: 0,
       reloads: 0,
       source,
+      shared: null,
     };
     this.#scripts.set(name, entry);
     await this.#publish(entry);
     return sha;
   }
 
-  /** Writes the shared copy of an entry into the namespace hash. */
-  async #publish(e: Entry): Promise<void> {
-    const meta = JSON.stringify({
+  /**
+   * Writes the shared copy of an entry into the namespace hash; with `ifMissing`, only where the
+   * hash has no copy of it (a reload must not replace a newer registration by another process).
+   */
+  async #publish(e: Entry, ifMissing = false): Promise<void> {
+    const copy: SharedCopy = {
       version: e.version,
       sha: e.sha,
       registeredAt: e.registeredAt,
       source: e.source,
-    });
-    await this.redis._send(['HSET', this.namespace, e.name, meta]);
+    };
+    const shared = JSON.stringify(copy);
+    const set = await this.redis._send([
+      ifMissing ? 'HSETNX' : 'HSET',
+      this.namespace,
+      e.name,
+      shared,
+    ]);
+    if (!ifMissing || set === 1) e.shared = shared;
   }
 
-  /** The entry of `name`: local, else adopted from the namespace hash (another process). */
+  /**
+   * The entry of `name` as the namespace hash has it now (another process may have registered
+   * it again since), adopted into the local registry; the local copy when the hash lost it
+   * (a server restart, cleanupScripts elsewhere).
+   */
   async #entry(name: string): Promise<Entry> {
-    const local = this.#scripts.get(text('name', name));
-    if (local) return local;
+    text('name', name);
     const raw = await this.redis._send(['HGET', this.namespace, name]);
-    if (raw === null)
+    const local = this.#scripts.get(name);
+    if (raw === null) {
+      if (local) return local;
       throw new InvalidArgumentError('name', `is not a registered script (${name})`);
-    const meta = JSON.parse(textOf(raw)) as Pick<
-      Entry,
-      'version' | 'sha' | 'registeredAt' | 'source'
-    >;
-    const entry: Entry = { name, ...meta, calls: 0, reloads: 0 };
+    }
+    const shared = textOf(raw);
+    if (local && local.shared === shared) return local;
+    let copy: SharedCopy;
+    try {
+      copy = JSON.parse(shared) as SharedCopy;
+    } catch (err) {
+      throw new CyRedisError(`${name}: the shared copy in ${this.namespace} is not JSON`, {
+        cause: err,
+      });
+    }
+    const entry: Entry = {
+      name,
+      version: copy.version,
+      sha: copy.sha,
+      registeredAt: copy.registeredAt,
+      source: copy.source,
+      calls: local?.calls ?? 0,
+      reloads: local?.reloads ?? 0,
+      shared,
+    };
     this.#scripts.set(name, entry);
     return entry;
   }
@@ -217,7 +257,7 @@ export class LuaScriptManager {
 
   /**
    * SCRIPT LOAD of every script (after a server restart), and their shared copies written
-   * again (the restart lost them too); per-name outcome.
+   * again where the hash lost them (a copy there, newer or not, is kept); per-name outcome.
    */
   async reloadAllScripts(): Promise<
     Record<string, { sha: string; ok: boolean; error: string | null }>
@@ -227,7 +267,7 @@ export class LuaScriptManager {
       [...this.#scripts.values()].map(async (e) => {
         try {
           await this.redis._send(['SCRIPT', 'LOAD', e.source]);
-          await this.#publish(e);
+          await this.#publish(e, true);
           out[e.name] = { sha: e.sha, ok: true, error: null };
         } catch (err) {
           out[e.name] = { sha: e.sha, ok: false, error: (err as Error).message };

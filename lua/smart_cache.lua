@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ smart_cache.lua: the shared (Redis) level of a multi-level cache, with statistics
   (EVAL script). The local level lives in the client (LocalCache); this script counts what
   reaches Redis.
@@ -19,7 +19,7 @@ end
 -- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
 local function pos(s)
   local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 then return n end
+  if n and n >= 1 and n <= 9007199254740991 then return n end
   return nil
 end
 

@@ -1,11 +1,12 @@
--- version: 2
+-- version: 3
 --[[ token_bucket.lua: ScriptHelper.rateLimitTokenBucket (EVAL script).
   KEYS[1] bucket key   HASH {tokens (float), ts (ms of last refill, server TIME)}
   ARGV[1] capacity (positive integer)
   ARGV[2] refill_per_sec (positive number, fractions allowed: 10.0 = 10 tokens per second)
   ARGV[3] cost (positive integer <= capacity; '' or absent = 1)
   Returns {allowed (0|1), remaining tokens (floor), retryAfterMs}. A new bucket starts full;
-  a denied call writes nothing; the key expires once the bucket would be full again.
+  a denied call writes nothing; the key expires once the bucket would be full again. ts never
+  goes back (a server clock step backwards keeps the later ts).
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
 local rcall = redis.call
 
@@ -16,7 +17,7 @@ end
 -- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
 local function pos(s)
   local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 then return n end
+  if n and n >= 1 and n <= 9007199254740991 then return n end
   return nil
 end
 
@@ -43,16 +44,19 @@ local function ms(x) return math.min(9007199254740991, math.max(1, math.ceil(x))
 local t = rcall('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local stored, ts = unpack(rcall('HMGET', KEYS[1], 'tokens', 'ts'))
-local tokens = capacity
+local tokens, last = capacity, now
 if stored and ts then
-  -- max(0, ...): a clock step backwards must not drain the bucket.
+  -- max: a clock step backwards neither drains the bucket nor rewinds ts (rewinding would
+  -- count the same interval twice once the clock catches up: version 2 did). Refill resumes
+  -- when the clock passes ts again.
+  last = math.max(now, tonumber(ts))
   tokens = math.min(capacity, tonumber(stored) + math.max(0, now - tonumber(ts)) * rate)
 end
 if tokens < cost then
-  return {0, math.floor(tokens), ms((cost - tokens) / rate)}
+  return {0, math.floor(tokens), ms(last - now + (cost - tokens) / rate)}
 end
 tokens = tokens - cost
 -- %.17g: tostring() keeps only 14 significant digits.
-rcall('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', now)
-rcall('PEXPIRE', KEYS[1], ms((capacity - tokens) / rate))
+rcall('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', last)
+rcall('PEXPIRE', KEYS[1], ms(last - now + (capacity - tokens) / rate))
 return {1, math.floor(tokens), 0}

@@ -101,7 +101,7 @@ test('atomic: incrWithTtl is capped and keeps its first expiry; msetnxTtl is all
   assert.ok(((await redis.call('PTTL', key)) as number) <= 5000, 'first expiry kept');
   assert.is(await fx.atomic.incrWithTtl(key, 100, 5000), 110, 'no cap');
 
-  const p = keyPrefix('atomic');
+  const p = `{${keyPrefix('atomic')}}`; // one slot for the keys of one call
   assert.is(await fx.atomic.msetnxTtl({ [`${p}a`]: '1', [`${p}b`]: '2' }, 5000), true);
   assert.is(await fx.atomic.msetnxTtl({ [`${p}c`]: '3', [`${p}b`]: 'x' }, 5000), false);
   assert.is(await redis.call('EXISTS', `${p}c`), 0, 'nothing written');
@@ -155,6 +155,18 @@ test('bad arguments are refused and nothing is written', async () => {
   );
   assert.is(raw.field, 'ttlMs');
   assert.equal(await keysLike(redis, `*${p}*`), []);
+});
+
+test('atomic: incrWithTtl tells "cap reached" apart from a counter holding -8', async () => {
+  const { fx, redis } = await fxClient();
+  const key = keyPrefix('atomic') + 'neg';
+  await redis.call('SET', key, '-9'); // a counter someone DECRBY'd
+  assert.is(await fx.atomic.incrWithTtl(key, 1, 60_000), -8, 'version 1 said null: "cap reached"');
+  assert.is(await redis.call('GET', key), '-8');
+  assert.is(await fx.atomic.incrWithTtl(key, 20, 60_000, 5), null, 'cap reached');
+  assert.is(await redis.call('GET', key), '-8', 'nothing written');
+  assert.equal(await fx.call('cy_atomic_incr_with_ttl', [key], ['20', '1000', '5']), [0, -8]);
+  assert.equal(await fx.call('cy_atomic_incr_with_ttl', [key], ['1', '1000', '']), [1, -7]);
 });
 
 test.after(closeAll);

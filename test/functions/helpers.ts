@@ -47,3 +47,17 @@ export async function keysLike(redis: HighPerformanceRedis, pattern: string): Pr
   } while (cursor !== '0');
   return found;
 }
+
+/**
+ * The cluster slot Redis would give `key` (CRC16/XMODEM of its hash tag, mod 16384), computed
+ * here bit by bit so that the tests do not rely on the code under test.
+ */
+export function slotOf(key: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(hashTag(key))) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

@@ -9,7 +9,11 @@ import {
   loadLibraryOn,
   parseLibrary,
   RedisFunctions,
+  versionKeyInSlot,
+  versionKeyOf,
 } from '../../functions/index.js';
+import type { LibrarySource, LoaderNode } from '../../functions/index.js';
+import type { CommandArg } from '../../runtime/protocol/index.js';
 import { HighPerformanceRedis } from '../../runtime/client/index.js';
 import {
   CyRedisError,
@@ -23,7 +27,7 @@ import {
 import { rejects } from '../support/assert.js';
 import { startRedis } from '../support/redis-server.js';
 import type { RedisServer } from '../support/redis-server.js';
-import { sleep } from './helpers.js';
+import { sleep, slotOf } from './helpers.js';
 
 // A dedicated server: these tests flush functions, replace libraries and restart it.
 let server: RedisServer;
@@ -229,6 +233,98 @@ test('one enum of reply codes; the error ones map to typed errors', () => {
   const other = codeError(-7, 'cy_atomic_cas k');
   assert.is(other.constructor, CyRedisError);
   assert.match(other.message, /cy_atomic_cas k: unexpected reply code -7 \(CasMismatch\)/);
+});
+
+// ---- regressions (review of the version-1 loader) ----
+
+/** A library whose one function returns its version. */
+const probe = (v: number): LibrarySource =>
+  parseLibrary(
+    `#!lua name=cy_probe_test\n-- version: ${v}\nredis.register_function('cy_probe_test_v', function() return ${v} end)\n`,
+  );
+
+test('an older loader whose replace arrives late never downgrades a newer library', async () => {
+  const [a, b] = [await connect(), await connect()];
+  await a.call('FUNCTION', 'LOAD', 'REPLACE', probe(1).code); // deployed: v1
+  // Loader O (v2) looks, sees v1, and its replace is held back until N (v3) has loaded.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const slow: LoaderNode = {
+    _send: async <T>(cmd: CommandArg[]): Promise<T> => {
+      if (cmd[0] === 'FUNCTION' && cmd[1] === 'LOAD') await gate; // a look-then-load loader
+      return a._send<T>(cmd);
+    },
+    watch: (keys, fn, opts) =>
+      a.watch(
+        keys,
+        async (tx) => {
+          const multi = await fn(tx);
+          if (multi) await gate; // the compare-and-replace: EXEC held back
+          return multi;
+        },
+        opts,
+      ),
+  };
+  const pO = loadLibraryOn(slow, probe(2));
+  await sleep(50);
+  const n = await loadLibraryOn(b, probe(3));
+  assert.equal([n.action, n.version], ['replaced', 3]);
+  release();
+  const o = await pO;
+  assert.equal(o, {
+    library: 'cy_probe_test',
+    action: 'unchanged',
+    version: 3,
+    previousVersion: 3,
+  });
+  assert.is(await a.call('FCALL', 'cy_probe_test_v', 0), 3);
+  await a.call('FUNCTION', 'DELETE', 'cy_probe_test');
+});
+
+test('loaders of versions 1..6 racing on 6 connections: the newest wins, none downgrades', async () => {
+  const cs = await Promise.all(Array.from({ length: 6 }, () => connect()));
+  for (let round = 0; round < 5; round++) {
+    await cs[0].call('FUNCTION', 'DELETE', 'cy_probe_test').catch(() => null);
+    const results = await Promise.all(cs.map((c, i) => loadLibraryOn(c, probe(i + 1))));
+    assert.is(await cs[0].call('FCALL', 'cy_probe_test_v', 0), 6, `round ${round}`);
+    for (const r of results) assert.ok(r.version !== null && r.version >= 1);
+    assert.ok(results[5].action !== 'unchanged', 'v6 loaded it');
+  }
+  await cs[0].call('FUNCTION', 'DELETE', 'cy_probe_test');
+});
+
+test('a client whose library was replaced by a newer version keeps working with it', async () => {
+  const [c1, c2] = [await connect(), await connect()];
+  await c1.call('FUNCTION', 'FLUSH');
+  const older = new RedisFunctions(c1);
+  assert.is(await older.tokens.next('kw'), 1); // loads the bundled version
+  const v = bundledLibrary('cy_tokens');
+  const newer = parseLibrary(
+    v.code.replace(/^-- version: \d+$/m, `-- version: ${v.version + 1}`) +
+      "\nregister{function_name = 'cy_tokens_newer_probe', keys = function() end, callback = function() return 1 end}\n",
+  );
+  assert.is((await new RedisFunctions(c2).loadLibrary(newer)).action, 'replaced');
+  assert.is(await older.tokens.next('kw'), 2, 'the newer library serves the older client');
+  assert.equal(await older.loadLibrary('cy_tokens'), {
+    library: 'cy_tokens',
+    action: 'unchanged',
+    version: v.version + 1,
+    previousVersion: v.version + 1,
+  });
+  assert.is(await c1.call('FCALL', 'cy_tokens_newer_probe', 0), 1);
+});
+
+test('versionKeyInSlot: a version key in a given slot, for loading on one cluster primary', () => {
+  for (const slot of [0, 1, 5461, 10923, 16383]) {
+    const key = versionKeyInSlot('cy:locks', slot);
+    assert.match(key, /^cy:fnver:\{cy_locks:\d+\}$/);
+    assert.is(slotOf(key), slot);
+  }
+  assert.is(versionKeyOf('cy:locks'), 'cy:fnver:{cy_locks}');
+  assert.throws(
+    () => versionKeyInSlot('cy_locks', 16384),
+    (e: unknown) => e instanceof InvalidArgumentError,
+  );
 });
 
 test.run();

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RedisFunctions } from '../../functions/index.js';
-import { InvalidArgumentError, LockNotHeldError } from '../../runtime/errors.js';
+import { InvalidArgumentError, LockNotHeldError, ReplyError } from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix, sharedRedis } from '../support/redis-server.js';
 import { contend, CURSOR, sharedState, VIOLATIONS, views, WINS } from './fixtures/contend.js';
@@ -84,9 +84,11 @@ test('tryMulti takes all resources of one tag or none', async () => {
   const r1 = await fx.locks.status('r1', { tag });
   assert.ok(r1.held && r1.holdCount === 2);
   // One slot: every key carries the tag.
-  const found = await keysLike(redis, `cy:lock:{${tag}}*`);
-  assert.is(found.length, 8, 'four locks and four fences');
-  assert.equal(new Set(found.map(hashTag)), new Set([tag]));
+  const locks = await keysLike(redis, `cy:lock:{${tag}}*`);
+  const fences = await keysLike(redis, `cy:fence:{${tag}}*`);
+  assert.is(locks.length, 4, 'four locks');
+  assert.is(fences.length, 4, 'four fences');
+  assert.equal(new Set([...locks, ...fences].map(hashTag)), new Set([tag]));
   await rejects(() => fx.locks.tryMulti(['x', 'y'], 'A', 5000), InvalidArgumentError);
   await rejects(() => fx.locks.tryMulti(['x', 'x'], 'A', 5000, { tag }), InvalidArgumentError);
   await rejects(() => fx.locks.tryMulti(['x'], 'A', 5000, { tag: 'a}b' }), InvalidArgumentError);
@@ -161,6 +163,110 @@ test('bad arguments are refused before anything is sent', async () => {
   }
   assert.is(await redis.call('EXISTS', `cy:lock:{${res}}`, `cy:lock:{${res}}:fence`), 0);
   await redis.close();
+});
+
+// ---- regressions (review of cy_locks version 1) ----
+
+test('a resource named "<r>:fence" no longer collides with the fence of <r> (4 connections at once)', async () => {
+  const { fx, redis } = await fxClient();
+  const tag = keyPrefix('fence');
+  // Version 1: the lock HASH of "a:fence" sat on the fence of "a"; tryMulti([b, a]) then took
+  // b and failed with WRONGTYPE on a's fence.
+  assert.ok((await fx.locks.acquire('a:fence', 'w1', 60_000, { tag })).acquired);
+  const got = await fx.locks.tryMulti(['b', 'a'], 'w2', 60_000, { tag });
+  assert.equal(got, { acquired: true, fencingTokens: [1, 1] });
+  await fx.locks.release('b', 'w2', { tag });
+  await fx.locks.release('a', 'w2', { tag });
+  await fx.locks.release('a:fence', 'w1', { tag });
+
+  // Contention on both names from four connections: never an error, tokens strictly increase.
+  const fxs = await Promise.all(
+    Array.from({ length: 4 }, async () => new RedisFunctions(await client())),
+  );
+  const seen: Record<string, number[]> = { a: [], 'a:fence': [] };
+  await Promise.all(
+    fxs.map(async (f, i) => {
+      for (let won = 0; won < 10;) {
+        const r = await f.locks.tryMulti(['a', 'a:fence'], `w${i}`, 5000, { tag });
+        if (!r.acquired) {
+          await sleep(1);
+          continue;
+        }
+        seen.a.push(r.fencingTokens[0]);
+        seen['a:fence'].push(r.fencingTokens[1]);
+        await f.locks.release('a', `w${i}`, { tag });
+        await f.locks.release('a:fence', `w${i}`, { tag });
+        won++;
+      }
+    }),
+  );
+  for (const tokens of Object.values(seen)) {
+    assert.is(tokens.length, 40);
+    for (let i = 1; i < tokens.length; i++)
+      if (!(tokens[i] > tokens[i - 1]))
+        assert.unreachable(`token ${tokens[i]} after ${tokens[i - 1]}`);
+  }
+  const keys = [
+    ...(await keysLike(redis, `cy:lock:{${tag}}*`)),
+    ...(await keysLike(redis, `cy:fence:{${tag}}*`)),
+  ];
+  assert.equal(new Set(keys.map(hashTag)), new Set([tag]), 'one slot');
+});
+
+test('tryMulti checks every key before writing: a key of another type leaves nothing taken', async () => {
+  const { fx, redis } = await fxClient();
+  const tag = keyPrefix('types');
+  await redis.call('SET', `cy:fence:{${tag}}c`, 'not a counter');
+  await rejects(() => fx.locks.tryMulti(['d', 'c'], 'w', 5000, { tag }), ReplyError);
+  await redis.call('SET', `cy:lock:{${tag}}e`, 'a string, not a lock');
+  await rejects(() => fx.locks.tryMulti(['d', 'e'], 'w', 5000, { tag }), ReplyError, /WRONGTYPE/);
+  assert.equal(await fx.locks.status('d', { tag }), { held: false }, 'nothing written');
+  assert.equal(await keysLike(redis, `cy:fence:{${tag}}d`), []);
+});
+
+test('upgrade from version 1: tokens continue from the old counter at <lock key>:fence', async () => {
+  const { fx, redis } = await fxClient();
+  const res = keyPrefix('lock') + 'upgraded';
+  await redis.call('SET', `cy:lock:{${res}}:fence`, '41'); // what version 1 left behind
+  assert.is((await fx.locks.acquire(res, 'w', 5000)).fencingToken, 42);
+  await fx.locks.release(res, 'w');
+  assert.is((await fx.locks.acquire(res, 'w', 5000)).fencingToken, 43);
+  assert.is(await redis.call('GET', `cy:fence:{${res}}`), '43');
+  // A version-1 caller (lock key and <lock key>:fence) is refused, not served from the old counter.
+  const err = await rejects(
+    () =>
+      fx.call('cy_locks_acquire', [`cy:lock:{${res}}`, `cy:lock:{${res}}:fence`], ['v1', '1000']),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'keys');
+});
+
+test('maxmemory-policy allkeys-*: the first acquire warns that fences could be evicted', async () => {
+  const admin = await client();
+  const before = (
+    (await admin.call('CONFIG', 'GET', 'maxmemory-policy')) as Record<string, string>
+  )['maxmemory-policy'];
+  await admin.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+  try {
+    const warned = new Promise<Error & { code?: string }>((resolve) => {
+      const on = (w: Error & { code?: string }): void => {
+        if (w.code !== 'CYREDIS_FENCE_EVICTION') return;
+        process.off('warning', on);
+        resolve(w);
+      };
+      process.on('warning', on);
+    });
+    const { fx } = await fxClient();
+    assert.ok((await fx.locks.acquire(keyPrefix('lock') + 'evict', 'w', 1000)).acquired);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), 2000)));
+    const w = await Promise.race([warned, timeout]);
+    clearTimeout(timer);
+    assert.ok(w, 'warned');
+    assert.match(w.message, /allkeys-lru/);
+  } finally {
+    await admin.call('CONFIG', 'SET', 'maxmemory-policy', before ?? 'noeviction');
+  }
 });
 
 test.after(closeAll);

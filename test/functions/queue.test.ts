@@ -196,5 +196,22 @@ test('bad arguments are refused and nothing is written', async () => {
   assert.equal(await keysLike(redis, `cy:q:{${queue}}*`), []);
 });
 
+test('binary payloads: byte-exact with { binary: true } (pull, deadLetters), strings by default', async () => {
+  const { fx } = await fxClient();
+  const queue = keyPrefix('q') + 'bin';
+  const body = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+  await fx.queue.enqueue(queue, 'm1', body);
+  const [m] = await fx.queue.pull(queue, { binary: true, maxAttempts: 1 });
+  assert.ok(Buffer.isBuffer(m.payload) && m.payload.equals(body), 'pull');
+  assert.type(m.id, 'string');
+  assert.type(m.receipt, 'string');
+  assert.is(await fx.queue.nack(queue, 'm1', m.receipt, { maxAttempts: 1 }), 'dead-lettered');
+  const [dead] = await fx.queue.deadLetters(queue, 0, -1, { binary: true });
+  assert.ok(dead.payload.equals(body), 'deadLetters');
+  await fx.queue.enqueue(queue, 'm2', 'plain text é');
+  const [t] = await fx.queue.pull(queue);
+  assert.is(t.payload, 'plain text é', 'strings by default');
+});
+
 test.after(closeAll);
 test.run();

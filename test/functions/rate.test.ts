@@ -141,5 +141,161 @@ test('bad options are refused before anything is sent', async () => {
   assert.is(await redis.call('EXISTS', `cy:rate:{${key}}:tb`, `cy:rate:{${key}}:sw`), 0);
 });
 
+// ---- regressions (review of cy_rate version 2 and the lua/ limiters) ----
+
+test('sliding windows: one member per admission whatever its cost; limits above 1e12 refused', async () => {
+  const { fx, redis } = await fxClient();
+  const scripts = new ScriptHelper(redis);
+  const big = 200_000;
+  const k = keyPrefix('rate') + 'huge';
+  const t0 = Date.now();
+  assert.ok((await fx.rate.slidingWindow(k, { limit: big, windowMs: 60_000, cost: big })).allowed);
+  const sk = keyPrefix('rate') + 'shuge';
+  assert.ok(await scripts.rateLimitSlidingWindow(sk, big, 60, big));
+  const bk = keyPrefix('rate') + 'bhuge';
+  assert.ok((await scripts.rateLimitWithBurst(bk, big, 60_000, 0, big)).allowed);
+  assert.ok(Date.now() - t0 < 1000, 'no per-unit work');
+  assert.is(await redis.call('ZCARD', `cy:rate:{${k}}:sw`), 1);
+  assert.is(await redis.call('ZCARD', sk), 1);
+  assert.is(await redis.call('ZCARD', bk), 1);
+  const denied = await fx.rate.slidingWindow(k, { limit: big, windowMs: 60_000 });
+  assert.equal([denied.allowed, denied.remaining], [false, 0]);
+  assert.ok(denied.retryAfterMs > 58_000 && denied.retryAfterMs <= 60_000);
+
+  await rejects(
+    () => fx.rate.slidingWindow(k, { limit: 1e13, windowMs: 10 }),
+    InvalidArgumentError,
+  );
+  const keys = [`cy:rate:{${k}}:sw`];
+  const raw = await rejects(
+    () => fx.call('cy_rate_sliding_window', keys, ['10000000000000', '10', '']),
+    InvalidArgumentError,
+  );
+  assert.is(raw.field, 'limit');
+  const lua = await rejects(
+    () => scripts.rateLimitSlidingWindow(sk, 1e13, 1),
+    InvalidArgumentError,
+  );
+  assert.is(lua.field, 'limit');
+});
+
+test('sliding window with costs: exact retryAfterMs, and a concurrent burst never passes the limit', async () => {
+  const { fx, redis } = await fxClient();
+  const k = keyPrefix('rate') + 'costs';
+  const o = { limit: 10, windowMs: 400 };
+  assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 3 })).allowed); // units 1-3
+  await sleep(100);
+  const tSecond = Date.now();
+  assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 4 })).allowed); // units 4-7
+  assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 2 })).allowed); // units 8-9
+  // cost 5 needs 4 units gone: 1-3 and 4, which leaves with the second admission.
+  const denied = await fx.rate.slidingWindow(k, { ...o, cost: 5 });
+  assert.equal([denied.allowed, denied.remaining], [false, 1]);
+  const expected = tSecond + 400 - Date.now();
+  assert.ok(
+    Math.abs(denied.retryAfterMs - expected) <= 40,
+    `${denied.retryAfterMs} vs ${expected}`,
+  );
+  await sleep(denied.retryAfterMs + 5);
+  assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 5 })).allowed);
+
+  const burstKey = keyPrefix('rate') + 'costburst';
+  const fxs = await Promise.all(
+    Array.from({ length: 4 }, async () => new RedisFunctions(await client())),
+  );
+  const costs = Array.from({ length: 40 }, (_, i) => 1 + (i % 4));
+  const results = await Promise.all(
+    costs.map((cost, i) =>
+      fxs[i % 4].rate.slidingWindow(burstKey, { limit: 50, windowMs: 60_000, cost }),
+    ),
+  );
+  const admitted = costs.filter((_, i) => results[i].allowed);
+  assert.ok(admitted.reduce((a, b) => a + b, 0) <= 50, 'never above the limit');
+  assert.ok(admitted.reduce((a, b) => a + b, 0) >= 47, 'denied only when it did not fit');
+  assert.is(await redis.call('ZCARD', `cy:rate:{${burstKey}}:sw`), admitted.length);
+});
+
+test('burst limiter: at most 2 * limit over any two windows (concurrent bursts on 4 connections)', async () => {
+  const scriptsOn = await Promise.all(
+    Array.from({ length: 4 }, async () => new ScriptHelper(await client())),
+  );
+  const key = keyPrefix('rate') + 'burst2';
+  const [limit, windowMs, burst] = [5, 300, 5];
+  const fire = async (): Promise<RateResult[]> =>
+    Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        scriptsOn[i % 4].rateLimitWithBurst(key, limit, windowMs, burst),
+      ),
+    );
+  const t0 = Date.now();
+  assert.is(
+    (await fire()).filter((r) => r.allowed).length,
+    10,
+    'limit + burst after a quiet window',
+  );
+  await sleep(windowMs + 30 - (Date.now() - t0));
+  // The previous window took limit + burst = 2 * limit: nothing fits until it slides out.
+  const second = await fire();
+  assert.is(second.filter((r) => r.allowed).length, 0, 'version 1 admitted limit more');
+  const wait = Math.max(...second.map((r) => r.retryAfterMs));
+  const expected = t0 + 2 * windowMs - Date.now();
+  assert.ok(Math.abs(wait - expected) <= 60, `retryAfterMs ${wait} vs ${expected}`);
+  await sleep(wait + 10);
+  assert.ok((await scriptsOn[0].rateLimitWithBurst(key, limit, windowMs, burst)).allowed);
+});
+
+test('token and leaky buckets never rewind ts when the server clock steps back', async () => {
+  const { fx, redis } = await fxClient();
+  const scripts = new ScriptHelper(redis);
+  const [sec, usec] = (await redis.call('TIME')) as string[];
+  const ahead = Number(sec) * 1000 + Math.floor(Number(usec) / 1000) + 60_000;
+  // A bucket written while the clock was a minute ahead (the clock stepped back since).
+  const tb = keyPrefix('rate') + 'clk';
+  await redis.call('HSET', `cy:rate:{${tb}}:tb`, 'tokens', 5, 'ts', ahead);
+  assert.ok((await fx.rate.tokenBucket(tb, { capacity: 10, refillRatePerMs: 1 })).allowed);
+  assert.is(Number(await redis.call('HGET', `cy:rate:{${tb}}:tb`, 'ts')), ahead, 'cy_rate tb');
+  const denied = await fx.rate.tokenBucket(tb, { capacity: 10, refillRatePerMs: 1, cost: 5 });
+  assert.is(denied.allowed, false, 'no refill before the clock passes ts again');
+  assert.ok(denied.retryAfterMs > 55_000);
+
+  await redis.call('HSET', `cy:rate:{${tb}}:lb`, 'level', 1, 'ts', ahead);
+  assert.ok((await fx.rate.leakyBucket(tb, { capacity: 10, leakRatePerMs: 1 })).allowed);
+  assert.is(Number(await redis.call('HGET', `cy:rate:{${tb}}:lb`, 'ts')), ahead, 'cy_rate lb');
+
+  const sk = keyPrefix('rate') + 'sclk';
+  await redis.call('HSET', sk, 'tokens', 5, 'ts', ahead);
+  assert.ok(await scripts.rateLimitTokenBucket(sk, 10, 1000));
+  assert.is(Number(await redis.call('HGET', sk, 'ts')), ahead, 'token_bucket.lua');
+});
+
+test('sliding-window logs of earlier versions and counters near 2^52 are renumbered, not misread', async () => {
+  const { fx, redis } = await fxClient();
+  const [sec, usec] = (await redis.call('TIME')) as string[];
+  const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+  // cy_rate version 2 left one member per unit: '<ms>-<seq>'.
+  const k = keyPrefix('rate') + 'legacy';
+  const key = `cy:rate:{${k}}:sw`;
+  for (let i = 1; i <= 5; i++) await redis.call('ZADD', key, now - 10, `${now - 10}-${i + 90}`);
+  const o = { limit: 6, windowMs: 60_000 };
+  const denied = await fx.rate.slidingWindow(k, { ...o, cost: 2 });
+  assert.equal([denied.allowed, denied.remaining], [false, 1], 'five units already used');
+  assert.ok((await fx.rate.slidingWindow(k, o)).allowed);
+  assert.is(await redis.call('ZCARD', key), 6);
+  assert.is((await fx.rate.slidingWindow(k, o)).allowed, false);
+  const members = (await redis.call('ZRANGE', key, 0, -1)) as string[];
+  assert.equal(members.at(-1), '0000000000000006:1');
+
+  // A log whose unit counter reached 2^52 starts again from 1 (exact counting).
+  const k2 = keyPrefix('rate') + 'rebase';
+  const key2 = `cy:rate:{${k2}}:sw`;
+  await redis.call('ZADD', key2, now - 10, `${2 ** 52 - 1}:3`);
+  const r = await fx.rate.slidingWindow(k2, { limit: 10, windowMs: 60_000, cost: 4 });
+  assert.equal([r.allowed, r.remaining], [true, 3]);
+  assert.equal(await redis.call('ZRANGE', key2, 0, -1), [
+    '0000000000000003:3',
+    '0000000000000007:4',
+  ]);
+});
+
 test.after(closeAll);
 test.run();

@@ -3,15 +3,22 @@ import * as assert from 'uvu/assert';
 import {
   BUNDLED_SCRIPTS,
   bundledScript,
+  lruKeysOf,
   LuaScriptManager,
   OptimizedLuaScriptManager,
   ScriptHelper,
 } from '../../lua/index.js';
 import { HighPerformanceRedis } from '../../runtime/client/index.js';
-import { InvalidArgumentError, NotFoundError, ScriptError } from '../../runtime/errors.js';
+import type { BundledScript } from '../../lua/index.js';
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  ReplyError,
+  ScriptError,
+} from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix, startRedis } from '../support/redis-server.js';
-import { client, closeAll, keysLike, sleep } from './helpers.js';
+import { client, closeAll, keysLike, sleep, slotOf } from './helpers.js';
 
 const COUNTER = `
 local key = KEYS[1]
@@ -54,9 +61,9 @@ test('ScriptHelper: locks, bounded counters, batches, priority queue, LRU cache'
   assert.equal(await s.boundedIncrement(`${p}inv`, 5, 0, 8), { applied: false, value: 5 });
   assert.equal(await s.boundedIncrement(`${p}inv`, -5, 0, 8), { applied: true, value: 0 });
 
-  const n = await s.batchSetWithTtl({ [`${p}s1`]: 'user_123', [`${p}s2`]: 'user_456' }, 3600);
+  const n = await s.batchSetWithTtl({ [`${p}{s}1`]: 'user_123', [`${p}{s}2`]: 'user_456' }, 3600);
   assert.is(n, 2);
-  assert.ok(((await redis.call('TTL', `${p}s1`)) as number) > 3500);
+  assert.ok(((await redis.call('TTL', `${p}{s}1`)) as number) > 3500);
 
   assert.is(await s.pushPriorityQueue(`${p}jobs`, 5, 'later'), true);
   assert.is(await s.pushPriorityQueue(`${p}jobs`, 1, 'urgent'), true);
@@ -81,10 +88,10 @@ test('ScriptHelper: locks, bounded counters, batches, priority queue, LRU cache'
     misses: '1',
   });
 
-  await s.smartCacheSet(`${p}sc`, 'v', 5000, `${p}sc:stats`);
-  assert.is(await s.smartCacheGet(`${p}sc`, `${p}sc:stats`), 'v');
-  assert.is(await s.smartCacheGet(`${p}sc2`, `${p}sc:stats`), null);
-  assert.equal(await s.smartCacheStats(`${p}sc:stats`), { hits: 1, misses: 1, sets: 1 });
+  await s.smartCacheSet(`${p}{sc}`, 'v', 5000, `${p}{sc}:stats`);
+  assert.is(await s.smartCacheGet(`${p}{sc}`, `${p}{sc}:stats`), 'v');
+  assert.is(await s.smartCacheGet(`${p}{sc}2`, `${p}{sc}:stats`), null);
+  assert.equal(await s.smartCacheStats(`${p}{sc}:stats`), { hits: 1, misses: 1, sets: 1 });
 
   const q = `${p}jq`;
   const id = await s.jobPush(q, 'job-a');
@@ -108,7 +115,7 @@ test('ScriptHelper: bad arguments are typed errors; Lua argument errors too', as
     [() => s.batchSetWithTtl({}, 10), 'entries'],
     [() => s.pushPriorityQueue(`${p}q`, Number.NaN, 'x'), 'priority'],
     [() => s.popPriorityQueue(`${p}q`, 0), 'count'],
-    [() => s.cacheSetWithEviction(`${p}c`, 'v', 10, 0), 'maxSize'],
+    [() => s.cacheSetWithEviction(`${p}{c}x`, 'v', 10, 0), 'maxSize'],
   ];
   for (const [fn, field] of cases)
     assert.is((await rejects(fn, InvalidArgumentError)).field, field);
@@ -253,6 +260,104 @@ test('scripts survive a server restart: reloadAllScripts and the NOSCRIPT fallba
     await redis.close();
     await server.stop();
   }
+});
+
+// ---- regressions (review of lua/ version 1) ----
+
+test('a script registered again by another process is seen at the next execute (and after NOSCRIPT)', async () => {
+  const [a, b] = [await client(), await client()];
+  const ns = keyPrefix('scripts');
+  const A = new LuaScriptManager(a, ns);
+  const B = new LuaScriptManager(b, ns);
+  await A.registerScript('greet', "return 'v1'", '1');
+  assert.is(await B.executeScript('greet'), 'v1', 'adopted from the namespace');
+  await A.registerScript('greet', "return 'v2'", '2');
+  assert.is(await B.executeScript('greet'), 'v2', 'version 1 kept running v1');
+  assert.is((await B.getScriptInfo('greet'))!.version, '2');
+  // B registers v3; A (which registered v2 itself) runs v3 too.
+  await B.registerScript('greet', "return 'v3'", '3');
+  assert.is(await A.executeScript('greet'), 'v3');
+  // After SCRIPT FLUSH the NOSCRIPT reload sends the current source, not the first one seen.
+  await a.call('SCRIPT', 'FLUSH');
+  assert.is(await B.executeScript('greet'), 'v3');
+  assert.is((await B.getScriptInfo('greet'))!.reloads, 1);
+  // Concurrent executes from both while the script changes: only v3 or v4, never v1/v2.
+  const [runs] = await Promise.all([
+    Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? A : B).executeScript('greet'))),
+    A.registerScript('greet', "return 'v4'", '4'),
+  ]);
+  for (const r of runs) assert.ok(r === 'v3' || r === 'v4', JSON.stringify(r));
+  assert.is(await B.executeScript('greet'), 'v4');
+  // A reload after a restart does not put an older copy back over a newer one.
+  const C = new LuaScriptManager(b, ns);
+  await C.registerScript('greet', "return 'v5'", '5');
+  await A.reloadAllScripts();
+  assert.is(await C.executeScript('greet'), 'v5');
+});
+
+test('ScriptHelper keys: one cluster slot per call, derived keys follow the key hash tag', async () => {
+  const redis = await client();
+  const s = new ScriptHelper(redis);
+  const p = keyPrefix('slots');
+  // rateLimitWithBurst: version 1 also wrote <key>:seq, in another slot.
+  await s.rateLimitWithBurst(`${p}api:user1`, 5, 1000, 1);
+  const written = await keysLike(redis, `${p}*`);
+  assert.equal(written, [`${p}api:user1`]);
+  // LRU defaults: in the slot of the key's tag (version 1: cy:lru:{default}:..., elsewhere).
+  const key = `${p}page:{${p}pages}:/home`;
+  await s.cacheSetWithEviction(key, 'v', 60, 10);
+  assert.is(await s.cacheGetLru(key), 'v');
+  const lru = await keysLike(redis, `cy:lru:{${p}pages}:*`);
+  assert.equal(lru.sort(), [`cy:lru:{${p}pages}:index`, `cy:lru:{${p}pages}:stats`]);
+  assert.equal(new Set([key, ...lru].map(slotOf)).size, 1);
+  assert.equal(lruKeysOf(key), {
+    indexKey: `cy:lru:{${p}pages}:index`,
+    statsKey: `cy:lru:{${p}pages}:stats`,
+  });
+  // Keys that cannot share a slot are refused before anything is sent.
+  const refusals: [() => Promise<unknown>, string][] = [
+    [() => s.cacheSetWithEviction(`${p}untagged`, 'v', 60, 10), 'key'],
+    [() => s.cacheGetLru(`${p}untagged`), 'key'],
+    [
+      () => s.cacheSetWithEviction(key, 'v', 60, 10, 'cy:lru:{other}:i', 'cy:lru:{other}:s'),
+      'indexKey',
+    ],
+    [() => s.smartCacheGet(`${p}{a}k`, `${p}{b}stats`), 'statsKey'],
+    [() => s.smartCacheSet(`${p}{a}k`, 'v', 1000, `${p}{b}stats`), 'statsKey'],
+    [() => s.batchSetWithTtl({ [`${p}x`]: '1', [`${p}y`]: '2' }, 10), 'entries'],
+    [() => s.jobPush('}x', 'x'), 'queue'],
+  ];
+  for (const [fn, field] of refusals)
+    assert.is((await rejects(fn, InvalidArgumentError)).field, field);
+  assert.equal(await keysLike(redis, `*{${p}a}*`), []);
+  assert.equal(await keysLike(redis, `${p}x`), []);
+});
+
+test('EVAL scripts refuse integers past 2^53 before any write', async () => {
+  const redis = await client();
+  const p = `{${keyPrefix('clamp')}}`;
+  const evalScript = (name: BundledScript, keys: string[], args: string[]): Promise<unknown> =>
+    redis.call('EVAL', bundledScript(name).source, keys.length, ...keys, ...args);
+  const huge = '99999999999999999'; // 17 digits: passed the old length check, not exact in Lua
+  const cases: [BundledScript, string[], string[], string][] = [
+    ['bounded_increment', [`${p}n`], [huge, '0', '1'], 'increment'],
+    ['bounded_increment', [`${p}n`], ['1', '0', huge], 'max'],
+    ['rate_limiter', [`${p}r`], [huge, '1000', '0', ''], 'limit'],
+    ['rate_limiter', [`${p}r`], ['5', huge, '0', ''], 'window_ms'],
+    [
+      'job_queue',
+      ['pending', 'processing', 'jobs', 'attempts', 'failed', 'seq'].map((s) => p + s),
+      ['fail', '1', huge],
+      'max_retries',
+    ],
+    ['token_bucket', [`${p}t`], [huge, '1', ''], 'capacity'],
+    ['sliding_window', [`${p}w`], ['5', huge, ''], 'window_ms'],
+  ];
+  for (const [name, keys, args, field] of cases) {
+    const err = await rejects(() => evalScript(name, keys, args), ReplyError);
+    assert.match(err.message, new RegExp(`^ERR_CY_ARG ${field} `), `${name} ${field}`);
+  }
+  assert.equal(await keysLike(redis, `${p}*`), []);
 });
 
 test.after(closeAll);

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_GROUP, RedisFunctions } from '../../functions/index.js';
 import type { StreamQueueMessage } from '../../functions/index.js';
+import type { HighPerformanceRedis } from '../../runtime/client/index.js';
 import { InvalidArgumentError, NotFoundError } from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix } from '../support/redis-server.js';
@@ -190,6 +191,200 @@ test('bad arguments are refused and nothing is written', async () => {
   );
   assert.is(raw.field, 'streamId');
   assert.equal(await keysLike(redis, `cy:sq:{${q}}*`), []);
+});
+
+// ---- regressions (review of cy_streamq version 1) ----
+
+const streamOf = (q: string): string => `cy:sq:{${q}}:stream`;
+
+/** XPENDING rows [id, owner, idle, deliveries] of the default group. */
+async function pendingRows(
+  redis: HighPerformanceRedis,
+  q: string,
+): Promise<[string, string, number, number][]> {
+  return (await redis.call('XPENDING', streamOf(q), G, '-', '+', 1000)) as [
+    string,
+    string,
+    number,
+    number,
+  ][];
+}
+
+test('claimStale decides about exactly the entries it looked at: none past maxDeliveries is handed out', async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'exact';
+  await fx.streamq.enqueue(q, 'A', 'a');
+  await fx.streamq.enqueue(q, 'B', 'b');
+  const [a, b] = await fx.streamq.read(q, G, 'c1', { count: 10 });
+  // maxDeliveries 1 and count 1: A is looked at and quarantined; B was not looked at, so it is
+  // neither claimed nor quarantined (version 1 XAUTOCLAIMed it: a second delivery past the limit).
+  const r = await fx.streamq.claimStale(q, G, 'c2', { minIdleMs: 0, maxDeliveries: 1, count: 1 });
+  assert.equal([r.claimed, r.quarantined, r.deleted], [[], [a.streamId], []]);
+  assert.equal(
+    (await pendingRows(redis, q)).map(([id, owner, , n]) => [id, owner, n]),
+    [[b.streamId, 'c1', 1]],
+  );
+  // Entries deleted from the stream while pending are reported as deleted, under the limit or not.
+  await fx.streamq.enqueue(q, 'C', 'c');
+  const [c] = await fx.streamq.read(q, G, 'c1');
+  await redis.call('XCLAIM', streamOf(q), G, 'c1', 0, c.streamId); // C: 2 deliveries
+  await redis.call('XDEL', streamOf(q), b.streamId, c.streamId);
+  const d = await fx.streamq.claimStale(q, G, 'c2', { minIdleMs: 0, maxDeliveries: 2, count: 5 });
+  assert.equal(
+    [d.claimed, d.quarantined, d.deleted.sort()],
+    [[], [], [b.streamId, c.streamId].sort()],
+  );
+  assert.equal(await pendingRows(redis, q), []);
+});
+
+test('claimStale from three connections at once: claimed at most once, never past maxDeliveries', async () => {
+  const { redis } = await fxClient();
+  const q = keyPrefix('sq') + 'claimrace';
+  const producer = new RedisFunctions(await client());
+  for (let i = 0; i < 30; i++) await producer.streamq.enqueue(q, `b${i}`, 'p');
+  const read = await producer.streamq.read(q, G, 'dies', { count: 100 });
+  assert.is(read.length, 30);
+  // Every other entry was delivered twice already: poison with maxDeliveries 2, interleaved
+  // with entries that may be claimed once more.
+  const even = read.filter((_, i) => i % 2 === 0);
+  for (const m of even) await redis.call('XCLAIM', streamOf(q), G, 'dies', 0, m.streamId);
+  const claimers = await Promise.all(
+    Array.from({ length: 3 }, async () => new RedisFunctions(await client())),
+  );
+  const claimedTimes = new Map<string, number>();
+  const quarantined: string[] = [];
+  const opts = { minIdleMs: 0, maxDeliveries: 2, count: 4 };
+  for (let round = 0; round < 40 && quarantined.length < 30; round++) {
+    const results = await Promise.all(
+      claimers.map((fxc, i) => fxc.streamq.claimStale(q, G, `c${i}`, opts)),
+    );
+    for (const r of results) {
+      for (const m of r.claimed)
+        claimedTimes.set(m.businessId, (claimedTimes.get(m.businessId) ?? 0) + 1);
+      quarantined.push(...r.quarantined);
+    }
+    for (const [id, , , n] of await pendingRows(redis, q))
+      if (n > opts.maxDeliveries) assert.unreachable(`${id} delivered ${n} times`);
+  }
+  assert.is(quarantined.length, 30, 'all quarantined in the end');
+  assert.is(new Set(quarantined).size, 30, 'each once');
+  for (const m of even)
+    if (claimedTimes.has(m.businessId)) assert.unreachable(`poison ${m.businessId} was claimed`);
+  assert.is(claimedTimes.size, 15, 'the others were claimed');
+  for (const [b, n] of claimedTimes) if (n !== 1) assert.unreachable(`${b} claimed ${n} times`);
+});
+
+test('maxLen never trims entries the group has not acknowledged (concurrent producers and consumers)', async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'maxlen';
+  for (let i = 0; i < 300; i++) await fx.streamq.enqueue(q, `early-${i}`, 'p', { maxLen: 10 });
+  const early = await fx.streamq.read(q, G, 'c', { count: 1000 });
+  assert.is(early.length, 300, 'nothing undelivered was trimmed');
+  for (const m of early) assert.ok(await fx.streamq.ack(q, G, m));
+
+  // Three producers and two consumers at once; every business id completes exactly once.
+  const producers = await Promise.all(
+    Array.from({ length: 3 }, async () => new RedisFunctions(await client())),
+  );
+  const consumers = await Promise.all(
+    Array.from({ length: 2 }, async () => new RedisFunctions(await client())),
+  );
+  const completed = new Map<string, number>();
+  let producing = true;
+  const produce = Promise.all(
+    producers.map(async (p, i) => {
+      for (let j = 0; j < 120; j++)
+        assert.ok(await p.streamq.enqueue(q, `p${i}-${j}`, 'x', { maxLen: 20 }));
+    }),
+  ).finally(() => (producing = false));
+  const consume = Promise.all(
+    consumers.map(async (c, i) => {
+      for (;;) {
+        const batch = await c.streamq.read(q, G, `w${i}`, { count: 16, blockMs: 20 });
+        if (batch.length === 0 && !producing) break;
+        for (const m of batch)
+          if (await c.streamq.ack(q, G, m))
+            completed.set(m.businessId, (completed.get(m.businessId) ?? 0) + 1);
+      }
+    }),
+  );
+  await Promise.all([produce, consume]);
+  assert.is(completed.size, 360, 'every business id was delivered');
+  for (const [b, n] of completed) if (n !== 1) assert.unreachable(`${b} completed ${n} times`);
+  assert.is(await fx.streamq.enqueue(q, 'early-0', 'again', { maxLen: 10 }), null, 'still deduped');
+  // Everything is acknowledged now: the next enqueue trims the history (whole stream nodes).
+  assert.ok(await fx.streamq.enqueue(q, 'last', 'x', { maxLen: 20 }));
+  const left = (await redis.call('XLEN', streamOf(q))) as number;
+  assert.ok(left <= 101, `${left} entries left of the 661 added`);
+});
+
+test('ack validates the stream id fully and XACKs before recording: a refused ack records nothing', async () => {
+  const { fx } = await fxClient();
+  const q = keyPrefix('sq') + 'ackid';
+  await fx.streamq.enqueue(q, 'order-7', 'x');
+  const [m] = await fx.streamq.read(q, G, 'c1');
+  for (const bad of [
+    '99999999999999999999999-0',
+    '18446744073709551616-0',
+    '1-18446744073709551616',
+  ]) {
+    const err = await rejects(
+      () => fx.streamq.ack(q, G, { streamId: bad, businessId: m.businessId }),
+      InvalidArgumentError,
+    );
+    assert.is(err.field, 'streamId');
+  }
+  assert.is(await fx.streamq.isDone(q, 'order-7'), false, 'nothing recorded');
+  assert.is(await fx.streamq.ack(q, G, m), true, 'the real ack is the first completion');
+  // The largest valid id is accepted (not pending: nothing to complete).
+  assert.is(
+    await fx.streamq.ack(q, G, {
+      streamId: '18446744073709551615-18446744073709551615',
+      businessId: 'z',
+    }),
+    false,
+  );
+  assert.is(await fx.streamq.isDone(q, 'z'), false);
+});
+
+test('an entry quarantined while a slow consumer holds it: the late ack is not a first completion', async () => {
+  const { fx } = await fxClient();
+  const slow = new RedisFunctions(await client());
+  const q = keyPrefix('sq') + 'slowq';
+  await fx.streamq.enqueue(q, 'pay-1', 'p');
+  const [held] = await slow.streamq.read(q, G, 'slow'); // its last delivery (maxDeliveries 1)
+  await sleep(15);
+  const r = await fx.streamq.claimStale(q, G, 'rescuer', { minIdleMs: 10, maxDeliveries: 1 });
+  assert.equal(r.quarantined, [held.streamId]);
+  assert.is(await slow.streamq.ack(q, G, held), false, 'quarantined: discard the effects');
+  assert.is(await fx.streamq.isDone(q, 'pay-1'), false, 'not recorded as done');
+  assert.is((await fx.streamq.quarantined(q))[0].businessId, 'pay-1');
+});
+
+test('binary payloads: byte-exact with { binary: true }, strings by default', async () => {
+  const { fx } = await fxClient();
+  const q = keyPrefix('sq') + 'bin';
+  const body = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+  await fx.streamq.enqueue(q, 'b1', body);
+  const [m] = await fx.streamq.read(q, G, 'c', { binary: true });
+  assert.ok(Buffer.isBuffer(m.payload) && m.payload.equals(body), 'read');
+  assert.is(m.businessId, 'b1');
+  assert.type(m.streamId, 'string');
+  const { claimed } = await fx.streamq.claimStale(q, G, 'c2', {
+    minIdleMs: 0,
+    maxDeliveries: 5,
+    binary: true,
+  });
+  assert.ok(claimed[0].payload.equals(body), 'claimStale');
+  await fx.streamq.claimStale(q, G, 'c3', { minIdleMs: 0, maxDeliveries: 2 });
+  const [dead] = await fx.streamq.quarantined(q, 10, { binary: true });
+  assert.ok(dead.payload.equals(body), 'quarantined');
+  const [text] = await fx.streamq.quarantined(q);
+  assert.type(text.payload, 'string');
+  await rejects(
+    () => fx.streamq.read(q, G, 'c', { binary: 'yes' as unknown as boolean }),
+    InvalidArgumentError,
+  );
 });
 
 test.after(closeAll);

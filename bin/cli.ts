@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { builtinKinds } from '../actors/index.js';
 import { HighPerformanceRedis } from '../runtime/client/index.js';
 import type { ClientOptions } from '../runtime/client/index.js';
-import { ConfigError } from '../runtime/errors.js';
+import { ConfigError, InvalidArgumentError, ShutdownError } from '../runtime/errors.js';
 import { Supervisor, findConfig, listSupervisors, loadConfig } from '../runtime/actor/index.js';
 import type { CyredisConfig, ResolvedConfig, SupervisorLogger } from '../runtime/actor/index.js';
 import { checkModules } from '../runtime/actor/loader.js';
@@ -64,10 +64,32 @@ function version(): string {
     .version;
 }
 
+/**
+ * Runs one command; never throws: bad input is a one-line message and EXIT.USAGE, anything
+ * unexpected a one-line message and EXIT.FAILURE (no stack trace).
+ */
 export async function main(
   argv: string[],
   io: Io = { out: process.stdout, err: process.stderr },
 ): Promise<number> {
+  try {
+    return await command(argv, io);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err.write(`cyredis: invalid config\n${formatIssues(err)}\n`);
+      return EXIT.USAGE;
+    }
+    io.err.write(`cyredis: unexpected error: ${oneLine(err)}\n`);
+    return EXIT.FAILURE;
+  }
+}
+
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split('\n')[0];
+}
+
+async function command(argv: string[], io: Io): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -194,25 +216,28 @@ async function run(target: string | undefined, flags: Flags, io: Io): Promise<nu
   sup.on('singleton:lost', (e) => logger.warn(`singleton ${e.id}: lease lost, on standby`));
 
   // SIGINT/SIGTERM: graceful stop, then `done` settles; a second signal exits 130 at once.
+  // Armed (with --for and the view) before start(), which may take long (an init that keeps
+  // failing, a slow Redis): a stop then cuts it short.
   const removeSignals = sup.handleSignals({ exit: false });
   let timer: NodeJS.Timeout | null = null;
+  if (forMs !== null) {
+    timer = setTimeout(() => {
+      logger.info(`--for ${formatDuration(forMs)} elapsed: stopping`);
+      void sup.stop().catch(() => {});
+    }, forMs);
+  }
+  view?.start(() => sup.stats());
   try {
     try {
       await sup.start();
-    } catch (err) {
-      logger.error(`could not start: ${(err as Error).message}`);
-      view?.stop();
-      return EXIT.FAILURE;
-    }
-    if (sup.state === 'running') {
       logger.info(`running ${cfg.file}${forMs !== null ? ` for ${formatDuration(forMs)}` : ''}`);
-      view?.start(() => sup.stats());
-    }
-    if (forMs !== null) {
-      timer = setTimeout(() => {
-        logger.info(`--for ${formatDuration(forMs)} elapsed: stopping`);
-        void sup.stop().catch(() => {});
-      }, forMs);
+    } catch (err) {
+      // Stopped while starting (a signal, --for): a graceful stop like any other.
+      if (!(err instanceof ShutdownError)) {
+        logger.error(`could not start: ${(err as Error).message}`);
+        view?.stop();
+        return EXIT.FAILURE;
+      }
     }
     const code = await sup.done.then(
       () => EXIT.OK,
@@ -247,14 +272,29 @@ async function status(target: string | undefined, flags: Flags, io: Io): Promise
       options = cfg.redis;
     }
   }
+  const source =
+    flags.redis !== undefined
+      ? '--redis'
+      : options
+        ? "the config's redis"
+        : process.env.REDIS_URL !== undefined
+          ? 'REDIS_URL'
+          : 'the default Redis URL';
   options ??= { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
-  const redis = new HighPerformanceRedis({
-    ...options,
-    lazyConnect: true,
-    reconnect: false,
-    connectTimeoutMs: 3000,
-    commandTimeoutMs: 5000,
-  });
+  let redis: HighPerformanceRedis;
+  try {
+    redis = new HighPerformanceRedis({
+      ...options,
+      lazyConnect: true,
+      reconnect: false,
+      connectTimeoutMs: 3000,
+      commandTimeoutMs: 5000,
+    });
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    io.err.write(`cyredis: ${source}: ${err.message}\n`);
+    return EXIT.USAGE;
+  }
   redis.on('error', () => {});
   try {
     await redis.connect();

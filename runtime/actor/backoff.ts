@@ -43,8 +43,9 @@ export class Intensity {
     this.#within = withinMs;
   }
 
-  /** Records a restart for `incident`; false when that exceeds the intensity. */
-  add(incident: string, now = Date.now()): boolean {
+  /** Records a restart for `incident` at `now` (a monotonic clock: clock.ts); false when that
+   * exceeds the intensity. */
+  add(incident: string, now: number): boolean {
     this.#prune(now);
     if (!this.#incidents.has(incident)) {
       this.#incidents.set(incident, now);

@@ -30,6 +30,7 @@ import type {
 } from './define.js';
 import { emptyHistogram, record } from './histogram.js';
 import { Fifo } from '../client/fifo.js';
+import { monoNow } from './clock.js';
 import { Context } from './context.js';
 import { Mailbox } from './mailbox.js';
 import type { Envelope } from './mailbox.js';
@@ -41,6 +42,7 @@ import type {
   CallFailure,
   LogLevel,
   StopReason,
+  StopResult,
   WorkerEvent,
 } from './messages.js';
 
@@ -117,7 +119,6 @@ export class ActorCell {
   /** The serial loop of the current incarnation while it runs (awaiting an async handler).
    * A loop stuck on a handler abandoned by a timeout belongs to an old incarnation: the next
    * incarnation starts its own. */
-  #loop: Promise<void> | null = null;
   #loopToken: object | null = null;
   #loopInc = -1;
   /** Timer runs waiting for the serial loop (they never overlap a handler). */
@@ -132,8 +133,23 @@ export class ActorCell {
   readonly #timers = new Set<NodeJS.Timeout>();
   #blocking: HighPerformanceRedis | null = null;
   #stopRequested = false;
-  /** Cleanup of the last incarnation, awaited before the next one starts. */
+  /** Cleanup of the last incarnation, awaited before the next one starts (and by a stop). */
   #ending: Promise<void> | null = null;
+  /**
+   * User code of this actor still pending, whatever its incarnation: async handlers and timer
+   * runs (also those abandoned by a timeout: they run on), init, stop(). Not 0 after a stop
+   * means the actor's code outlived it, which a singleton losing its lease must not.
+   */
+  #code = 0;
+  /** The current incarnation's async init while it is pending; #initOk once it fulfilled. */
+  #init: Promise<void> | null = null;
+  #initOk = false;
+  /** Rejects start()'s wait on an init that a stop gave up on. */
+  #cancelInit: ((err: Error) => void) | null = null;
+  /** A start not begun yet (module loading, the last incarnation ending): a stop cancels it. */
+  #pendingStart: { inc: number; cancelled: boolean } | null = null;
+  /** A stop waiting for the handlers in flight and init to settle. */
+  #onQuiet: (() => void) | null = null;
   #pumpScheduled = false;
   // counters
   handled = 0;
@@ -190,9 +206,9 @@ export class ActorCell {
   }
 
   async #acceptLater(env: Envelope, timeoutMs?: number): Promise<void> {
-    const deadline = timeoutMs !== undefined && timeoutMs > 0 ? Date.now() + timeoutMs : null;
+    const deadline = timeoutMs !== undefined && timeoutMs > 0 ? monoNow() + timeoutMs : null;
     while (this.mailbox.full) {
-      const left = deadline === null ? undefined : Math.max(1, deadline - Date.now());
+      const left = deadline === null ? undefined : Math.max(1, deadline - monoNow());
       await this.mailbox.waitSpace(left, () => timeoutFull(this.id, timeoutMs ?? 0));
       if (this.mode !== 'queue') throw this.#unavailable();
     }
@@ -242,9 +258,7 @@ export class ActorCell {
       const token = {};
       this.#loopToken = token;
       this.#loopInc = inc;
-      // #drain may finish synchronously (sync handlers): keep its promise only if it did not.
-      const loop = this.#drain(inc, token);
-      if (this.#loopToken === token) this.#loop = loop;
+      void this.#drain(inc, token);
       return;
     }
     while (this.mailbox.length > 0 && this.#queue.pending + this.#queue.size < this.p.concurrency) {
@@ -274,7 +288,6 @@ export class ActorCell {
       if (this.#loopToken === token) {
         this.#loopToken = null;
         this.#loopInc = -1;
-        this.#loop = null;
       }
     }
   }
@@ -305,25 +318,38 @@ export class ActorCell {
   }
 
   async #settle(env: Envelope, inc: number, r: PromiseLike<unknown>, t0: number): Promise<void> {
-    const run: Run = { env, started: Date.now(), abandoned: false };
+    const run: Run = { env, started: monoNow(), abandoned: false };
     this.#running.add(run);
+    this.#code++;
     let value: unknown;
     try {
       value = await r;
     } catch (err) {
-      this.#running.delete(run);
+      this.#settled(run);
       if (!run.abandoned) this.#fail(inc, 'receive', err, env);
       return;
     }
-    this.#running.delete(run);
+    this.#settled(run);
     if (run.abandoned) return; // failed by the timeout sweep: already answered
     this.#done(env, inc, value, t0);
+  }
+
+  /** The code of a handler or timer run is over (an abandoned one's only now). */
+  #settled(run: Run): void {
+    this.#code--;
+    this.#running.delete(run);
+    if (this.#onQuiet !== null) this.#wake();
   }
 
   #done(env: Envelope, inc: number, value: unknown, t0: number): void {
     this.handled++;
     record(this.#latency, performance.now() - t0);
     if (env.cid !== 0) this.#host.reply(env, value);
+    this.#maybeExit(inc);
+  }
+
+  /** After ctx.stop(): the incarnation ends once the last handler or timer run settles. */
+  #maybeExit(inc: number): void {
     if (this.#stopRequested && this.#running.size === 0) this.#exitNormally(inc);
   }
 
@@ -369,6 +395,7 @@ export class ActorCell {
       if (run.env) this.#host.replyFailure(run.env, { kind: 'died', actor: this.id, reason });
     }
     this.#running.clear();
+    if (this.#onQuiet !== null) this.#wake();
     this.#ending = this.#endIncarnation('failed').then(() => {
       if (this.incarnation === inc)
         this.#host.emit({
@@ -383,13 +410,33 @@ export class ActorCell {
 
   // ---- lifecycle ----
 
-  async start(def: ActorDefinition, inc: number, fencingToken: number | null): Promise<void> {
-    if (this.#ending) await this.#ending;
+  /**
+   * Starts incarnation `inc`: loads the definition, waits for the last incarnation's cleanup,
+   * runs init. Rejects when init fails or times out, or when a stop for `inc` came first (before
+   * it began, or while init ran: ActorDiedError).
+   */
+  async start(
+    inc: number,
+    fencingToken: number | null,
+    load: () => Promise<ActorDefinition>,
+  ): Promise<void> {
+    const ticket = { inc, cancelled: false };
+    this.#pendingStart = ticket;
+    let def: ActorDefinition;
+    try {
+      def = await load();
+      if (this.#ending) await this.#ending;
+    } finally {
+      if (this.#pendingStart === ticket) this.#pendingStart = null;
+    }
+    // A lease lost (or a shutdown) while the module loaded: this incarnation must not run.
+    if (ticket.cancelled) throw new ActorDiedError(this.id, 'it was stopped before it started');
     this.mode = 'queue';
     this.incarnation = inc;
     this.#queue = this.#newQueue();
     this.#def = def;
     this.#stopRequested = false;
+    this.#initOk = false;
     this.#abort = new AbortController();
     // Restarted while the supervisor drains: intake is already stopped for this one too.
     if (this.#host.shuttingDown) this.#abort.abort(new ShutdownError());
@@ -408,53 +455,112 @@ export class ActorCell {
       }
       this.#host.idle();
       try {
-        if (isThenable(r))
-          r = await withTimeout(
-            r,
-            this.p.initTimeoutMs,
-            () => new HandlerTimeoutError(this.id, 'init', this.p.initTimeoutMs),
-          );
+        if (isThenable(r)) await this.#awaitInit(ctx, r);
+        else if (r !== undefined) ctx.state = r;
       } catch (err) {
         await this.#failStart(inc);
         throw err;
       }
-      if (r !== undefined) ctx.state = r;
     }
     if (this.incarnation !== inc || this.state !== 'starting')
       throw new ActorDiedError(this.id, 'it was stopped while starting');
     this.state = 'running';
-    this.schedulePump();
+    // ctx.stop() from init: nothing else would end the incarnation.
+    if (this.#stopRequested) queueMicrotask(() => this.#exitNormally(inc));
+    else this.schedulePump();
+  }
+
+  /** Waits for an async init: bounded by initTimeoutMs, cut short by a stop that gave up on it. */
+  #awaitInit(ctx: Context, r: PromiseLike<unknown>): Promise<void> {
+    const init = Promise.resolve(r);
+    this.#code++;
+    // Registered first, so ctx.state is set before anything waiting on init resumes.
+    const settled = init.then(
+      (v) => {
+        if (this.#ctx !== ctx) return;
+        this.#initOk = true;
+        if (v !== undefined) ctx.state = v;
+      },
+      () => {},
+    );
+    this.#init = settled;
+    void settled.then(() => {
+      this.#code--;
+      if (this.#init === settled) this.#init = null;
+      if (this.#onQuiet !== null) this.#wake();
+    });
+    return new Promise<void>((resolve, reject) => {
+      this.#cancelInit = reject;
+      withTimeout(
+        init,
+        this.p.initTimeoutMs,
+        () => new HandlerTimeoutError(this.id, 'init', this.p.initTimeoutMs),
+      ).then(() => resolve(), reject);
+    }).finally(() => {
+      this.#cancelInit = null;
+    });
   }
 
   async #failStart(inc: number): Promise<void> {
-    if (this.incarnation !== inc) return;
+    // A stop that took over (state 'stopping') ends the incarnation itself.
+    if (this.incarnation !== inc || this.state !== 'starting') return;
     this.state = 'failed';
     this.failed++;
     await this.#endIncarnation(null);
     this.state = 'idle';
   }
 
-  /** Ends the current incarnation (if still `inc`) and applies what `reason` means for the mailbox. */
-  async stop(inc: number, reason: StopReason): Promise<{ leftover: number }> {
+  /**
+   * Ends incarnation `inc` if it is the current one (a start of it not begun yet is cancelled),
+   * then applies what `reason` means for the mailbox. `ended` is false when code of this actor
+   * still runs afterwards: a handler or init past stopTimeoutMs, a stop() past its timeout, a
+   * handler abandoned earlier by its timeout. (For a singleton its thread must then go.)
+   */
+  async stop(inc: number, reason: StopReason): Promise<StopResult> {
+    if (this.#pendingStart?.inc === inc) this.#pendingStart.cancelled = true;
     if (this.#ending) await this.#ending;
     if (this.incarnation === inc && (this.state === 'running' || this.state === 'starting')) {
+      const starting = this.state === 'starting';
       this.state = 'stopping';
-      const inFlight = this.#serial
-        ? this.#loop
-        : this.#queue.pending > 0
-          ? this.#queue.onPendingZero()
-          : null;
-      if (inFlight) {
-        // Let the handler in flight finish (bounded): the next incarnation starts clean.
-        await withTimeout(inFlight, this.p.stopTimeoutMs, () => new Error('')).catch(() => {});
-      }
-      await this.#endIncarnation(reason);
+      this.#ending = this.#stopIncarnation(reason, starting);
+      await this.#ending;
+      this.state = 'idle';
     }
-    if (this.state !== 'starting') this.state = 'idle';
-    if (reason === 'lease-lost') return { leftover: this.#setMode('standby') };
-    if (reason === 'removed' || reason === 'shutdown')
-      return { leftover: this.#setMode('removed') };
-    return { leftover: 0 };
+    let leftover = 0;
+    if (reason === 'lease-lost') leftover = this.#setMode('standby');
+    else if (reason === 'removed' || reason === 'shutdown') leftover = this.#setMode('removed');
+    return { leftover, ended: this.#code === 0 };
+  }
+
+  async #stopIncarnation(reason: StopReason, starting: boolean): Promise<void> {
+    // Let the handlers in flight (or init) finish, bounded: the next incarnation starts clean.
+    await this.#quiet(this.p.stopTimeoutMs);
+    if (starting && this.#init !== null)
+      this.#cancelInit?.(
+        new ActorDiedError(this.id, `it was stopped (${reason}) while its init ran`),
+      );
+    // stop() pairs with an init that completed.
+    await this.#endIncarnation(reason, !starting || this.#initOk);
+  }
+
+  /** Resolves once no handler or timer run of this incarnation is in flight and init is done,
+   * or after `ms` (0: no bound). */
+  #quiet(ms: number): Promise<void> {
+    if (this.#running.size === 0 && this.#init === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#onQuiet = null;
+        resolve();
+      };
+      if (ms > 0) timer = setTimeout(done, ms);
+      this.#onQuiet = done;
+    });
+  }
+
+  #wake(): void {
+    if (this.#running.size === 0 && this.#init === null) this.#onQuiet?.();
   }
 
   /** Switches mode; leaving `queue` answers every waiting call. Returns how many were waiting. */
@@ -479,6 +585,8 @@ export class ActorCell {
     this.#clearTimers();
   }
 
+  /** ctx.stop(): from a handler or timer run, the incarnation ends once the last one settles
+   * (#maybeExit); from init, once start() has it running; otherwise now. */
   requestStop(): void {
     this.#stopRequested = true;
     if (this.#running.size === 0 && this.state === 'running') {
@@ -497,13 +605,16 @@ export class ActorCell {
     });
   }
 
-  /** Abort, clear timers, run stop() (bounded), close the blocking connection. Never throws. */
-  async #endIncarnation(reason: ActorStopReason | null): Promise<void> {
+  /**
+   * Abort, clear timers, run stop() (bounded; only when `runStop`, and never after a failed
+   * init: reason null), close the blocking connection. Never throws.
+   */
+  async #endIncarnation(reason: ActorStopReason | null, runStop = true): Promise<void> {
     const ctx = this.#ctx;
     const def = this.#def;
     this.#abort?.abort(new ActorDiedError(this.id, reason ?? 'init failed'));
     this.#clearTimers();
-    if (def?.stop && ctx && reason !== null) {
+    if (runStop && def?.stop && ctx && reason !== null) {
       try {
         this.#host.busy(this, this.p.stopTimeoutMs);
         let r: unknown;
@@ -512,12 +623,15 @@ export class ActorCell {
         } finally {
           this.#host.idle();
         }
-        if (isThenable(r))
+        if (isThenable(r)) {
+          this.#code++;
+          const stopping = Promise.resolve(r).finally(() => this.#code--);
           await withTimeout(
-            r,
+            stopping,
             this.p.stopTimeoutMs,
             () => new HandlerTimeoutError(this.id, 'stop', this.p.stopTimeoutMs),
           );
+        }
       } catch (err) {
         this.#host.emit({
           type: 'log',
@@ -565,15 +679,17 @@ export class ActorCell {
         queued = false;
         return undefined;
       }
-      const tracked: Run = { env: null, started: Date.now(), abandoned: false };
+      const tracked: Run = { env: null, started: monoNow(), abandoned: false };
       this.#running.add(tracked);
+      this.#code++;
       return Promise.resolve(r).then(
         () => {
-          this.#running.delete(tracked);
+          this.#settled(tracked);
           queued = false;
+          if (!tracked.abandoned) this.#maybeExit(inc);
         },
         (err: unknown) => {
-          this.#running.delete(tracked);
+          this.#settled(tracked);
           queued = false;
           if (!tracked.abandoned) this.#fail(inc, 'timer', err, null);
         },

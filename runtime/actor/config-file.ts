@@ -84,7 +84,22 @@ async function importConfig(url: string, file: string): Promise<Record<string, u
 
 async function exportOf(file: string, mod: Record<string, unknown>): Promise<unknown> {
   let v = mod.default ?? mod.config;
-  if (typeof v === 'function') v = await (v as () => unknown)();
+  if (typeof v === 'function') {
+    try {
+      v = await (v as () => unknown)();
+    } catch (err) {
+      throw new ConfigError(
+        file,
+        [
+          {
+            field: '(file)',
+            problem: `its config function threw: ${(err as Error)?.message ?? String(err)}`,
+          },
+        ],
+        { cause: err },
+      );
+    }
+  }
   if (v === undefined)
     throw new ConfigError(file, [
       { field: '(file)', problem: 'has no default export (export default defineConfig({ ... }))' },

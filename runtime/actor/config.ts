@@ -189,10 +189,55 @@ const LIMIT_KEYS = [
   'codeRangeSizeMb',
   'stackSizeMb',
 ];
+/**
+ * The least of each resource limit a worker thread is given: below them it dies while it
+ * boots (the runtime, its client, the native addon, an actor module), every time. Measured
+ * with node 20: it needs about 8 MB of old generation and 0.5 MB of stack; twice that here.
+ */
+const MIN_LIMITS: Record<string, number> = {
+  maxOldGenerationSizeMb: 16,
+  maxYoungGenerationSizeMb: 1,
+  codeRangeSizeMb: 1,
+  stackSizeMb: 1,
+};
 const STRATEGIES: Strategy[] = ['one-for-one', 'one-for-all', 'rest-for-one'];
 const RESTARTS: RestartPolicy[] = ['permanent', 'transient', 'temporary'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_INSTANCES = 1024;
+
+/** Configs that validateConfig produced (the Supervisor takes them as they are). */
+const RESOLVED = new WeakSet<object>();
+
+/** True for what validateConfig returned (not for a look-alike object). */
+export function isResolvedConfig(v: unknown): v is ResolvedConfig {
+  return typeof v === 'object' && v !== null && RESOLVED.has(v);
+}
+
+/** A value for an error message: never throws (BigInt, symbols, cycles). */
+function show(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'symbol' || typeof v === 'function') return String(v.toString());
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/** The path of the first part of `v` that structuredClone refuses (a function, a class
+ * instance holding one, a symbol), or `at` itself. */
+function uncloneable(v: unknown, at: string): string {
+  if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      try {
+        structuredClone(x);
+      } catch {
+        return uncloneable(x, `${at}.${k}`);
+      }
+    }
+  }
+  return at;
+}
 
 /** Collects issues; every check records a problem and yields a usable default. */
 class Checker {
@@ -254,10 +299,7 @@ class Checker {
   oneOf<T extends string>(field: string, v: unknown, allowed: readonly T[], def: T): T {
     if (v === undefined) return def;
     if (typeof v !== 'string' || !allowed.includes(v as T)) {
-      this.add(
-        field,
-        `must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(v)})`,
-      );
+      this.add(field, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${show(v)})`);
       return def;
     }
     return v as T;
@@ -300,10 +342,17 @@ export function validateConfig(input: unknown, o: ValidateOptions = {}): Resolve
     if (typeof r === 'string' || (typeof r === 'object' && r !== null && !Array.isArray(r))) {
       try {
         resolveOptions(r);
-        redis = typeof r === 'string' ? { url: r } : r;
+        // Each worker thread gets these options by structured clone: refuse now what cannot
+        // cross (a function such as tls.checkServerIdentity), not when a thread boots.
+        redis = structuredClone(typeof r === 'string' ? { url: r } : r);
       } catch (err) {
         if (err instanceof InvalidArgumentError)
           c.add(err.field.replace(/^options/, 'redis'), err.message.slice(err.field.length + 1));
+        else if (err instanceof Error && err.name === 'DataCloneError')
+          c.add(
+            uncloneable(r, 'redis'),
+            'must be plain data (it is copied to every worker thread): no functions or class instances',
+          );
         else c.add('redis', String(err));
       }
     } else {
@@ -319,8 +368,14 @@ export function validateConfig(input: unknown, o: ValidateOptions = {}): Resolve
   const shutdownTimeoutMs = c.int('shutdownTimeoutMs', top.shutdownTimeoutMs, 10_000, 0);
   const heartbeatMs = c.int('heartbeatMs', top.heartbeatMs, 1000, 10);
   const unresponsiveMs = c.int('unresponsiveMs', top.unresponsiveMs, 5000, 50);
-  if (top.unresponsiveMs !== undefined && unresponsiveMs <= heartbeatMs)
-    c.add('unresponsiveMs', `must be more than heartbeatMs (${heartbeatMs})`);
+  // A thread is judged by its heartbeat: one late beat must not look like a hang.
+  if (unresponsiveMs < 2 * heartbeatMs)
+    c.add(
+      top.unresponsiveMs === undefined ? 'heartbeatMs' : 'unresponsiveMs',
+      top.unresponsiveMs === undefined
+        ? `must be at most half of unresponsiveMs (${unresponsiveMs}, the default): lower it or raise unresponsiveMs`
+        : `must be at least 2 × heartbeatMs (${2 * heartbeatMs})`,
+    );
   const callTimeoutMs = c.int('callTimeoutMs', top.callTimeoutMs, 30_000, 0);
   const creditWindow = c.int('creditWindow', top.creditWindow, 256, 2, 1 << 20);
   const offloadThreads = c.int('offloadThreads', top.offloadThreads, cores, 1, 256);
@@ -330,12 +385,19 @@ export function validateConfig(input: unknown, o: ValidateOptions = {}): Resolve
   if (rl) {
     resourceLimits = {};
     for (const k of LIMIT_KEYS) {
-      if (rl[k] !== undefined)
+      const v = rl[k];
+      if (v === undefined) continue;
+      if (typeof v === 'number' && v < MIN_LIMITS[k])
+        c.add(
+          `resourceLimits.${k}`,
+          `must be at least ${MIN_LIMITS[k]}: with less a worker thread dies while it boots`,
+        );
+      else
         (resourceLimits as Record<string, number>)[k] = c.num(
           `resourceLimits.${k}`,
-          rl[k],
+          v,
           0,
-          1,
+          MIN_LIMITS[k],
           1 << 20,
         );
     }
@@ -355,7 +417,7 @@ export function validateConfig(input: unknown, o: ValidateOptions = {}): Resolve
     c.add('actors', 'must list at least one actor');
 
   if (c.issues.length > 0) throw new ConfigError(file, c.issues);
-  return {
+  const resolved: ResolvedConfig = {
     file,
     redis,
     namespace,
@@ -371,6 +433,8 @@ export function validateConfig(input: unknown, o: ValidateOptions = {}): Resolve
     actors,
     tree,
   };
+  RESOLVED.add(resolved);
+  return resolved;
 }
 
 interface WalkContext {

@@ -7,7 +7,7 @@
  * a dead thread is replaced in its slot, and every endpoint swaps its link to the new thread
  * (replaceLink), rejecting the calls that were pending on the old one with ActorDiedError.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import {
   ActorCallError,
   ActorDiedError,
@@ -16,6 +16,7 @@ import {
   ShutdownError,
   TimeoutError,
 } from '../errors.js';
+import { monoNow } from './clock.js';
 import { parseRef } from './define.js';
 import type { ActorCallOptions, ActorRef, ActorSendOptions } from './define.js';
 import { Link } from './link.js';
@@ -88,6 +89,15 @@ export abstract class Endpoint implements LinkHandler {
   abstract onMessage(m: ActorMessage, link: Link): void;
   /** Refuses new intake (the supervisor is stopping). */
   protected abstract get intakeClosed(): boolean;
+  /**
+   * Throws if `msg` cannot cross threads. Only the main thread checks (a second clone on the
+   * actors' hot path costs too much): a worker's message that fails to clone when its batch is
+   * posted is dropped and counted (undeliverableSend).
+   */
+  protected checkCloneable(msg: unknown, transfer?: readonly TransferListItem[]): void {
+    void msg;
+    void transfer;
+  }
 
   // ---- links ----
 
@@ -165,6 +175,7 @@ export abstract class Endpoint implements LinkHandler {
     try {
       if (this.intakeClosed) throw new ShutdownError();
       const p = this.resolve(to);
+      if (p.slot !== this.slot) this.checkCloneable(msg, options?.transfer);
       return this.#deliver(p, msg, 0, options) ?? DONE;
     } catch (err) {
       return Promise.reject(asError(err));
@@ -176,6 +187,7 @@ export abstract class Endpoint implements LinkHandler {
     try {
       if (this.intakeClosed) throw new ShutdownError();
       p = this.resolve(to);
+      if (p.slot !== this.slot) this.checkCloneable(msg, options?.transfer);
     } catch (err) {
       return Promise.reject(asError(err));
     }
@@ -242,7 +254,7 @@ export abstract class Endpoint implements LinkHandler {
   ): Promise<void> {
     const deadline =
       options?.timeoutMs !== undefined && options.timeoutMs > 0 && !call
-        ? Date.now() + options.timeoutMs
+        ? monoNow() + options.timeoutMs
         : null;
     for (;;) {
       const link = this.links.get(p.slot);
@@ -256,17 +268,12 @@ export abstract class Endpoint implements LinkHandler {
       if (deadline === null) {
         await link.waitCredit(p.id);
       } else {
-        const left = deadline - Date.now();
+        const left = deadline - monoNow();
         if (left <= 0)
           throw new TimeoutError(
             `${p.id} did not take the message within ${options!.timeoutMs} ms`,
           );
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          link.waitCredit(p.id),
-          new Promise<void>((r) => (timer = setTimeout(r, left))),
-        ]);
-        clearTimeout(timer);
+        await link.waitCredit(p.id, Math.ceil(left));
       }
       if (this.intakeClosed && !call) throw new ShutdownError();
     }

@@ -48,7 +48,9 @@ export class Link {
   /** Credit grants posted (acks), for stats. */
   acks = 0;
   readonly #credits = new Map<string, number>();
-  readonly #waiters = new Map<string, (() => void)[]>();
+  /** Senders waiting for credit, per target. Sets, so that a sender that gives up (timeout)
+   * leaves at once instead of piling up while the target is stuck. */
+  readonly #waiters = new Map<string, Set<() => void>>();
   readonly #consumed = new Map<string, number>();
 
   constructor(
@@ -101,14 +103,38 @@ export class Link {
     return true;
   }
 
-  /** Resolves when credit for `to` arrives or the link closes (then re-route). */
-  waitCredit(to: string): Promise<void> {
+  /**
+   * Resolves when credit for `to` arrives, the link closes (then re-route), or after
+   * `timeoutMs` (the caller checks its deadline); a wait that timed out is forgotten.
+   */
+  waitCredit(to: string, timeoutMs?: number): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
-      const list = this.#waiters.get(to);
-      if (list) list.push(resolve);
-      else this.#waiters.set(to, [resolve]);
+      let set = this.#waiters.get(to);
+      if (!set) this.#waiters.set(to, (set = new Set()));
+      if (timeoutMs === undefined) {
+        set.add(resolve);
+        return;
+      }
+      const waiters = set;
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.#waiters.get(to) === waiters) this.#waiters.delete(to);
+        resolve();
+      }, timeoutMs);
+      waiters.add(wake);
     });
+  }
+
+  /** Senders waiting for credit on this link now. */
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.#waiters.values()) n += set.size;
+    return n;
   }
 
   /** Gives back a credit spent on a message that was never posted. */
@@ -139,8 +165,9 @@ export class Link {
     this.#transfer = [];
     this.#transferOf = null;
     this.#port.close();
-    for (const list of this.#waiters.values()) for (const wake of list) wake();
+    const all = [...this.#waiters.values()];
     this.#waiters.clear();
+    for (const set of all) for (const wake of set) wake();
   }
 
   readonly #flush = (): void => {
@@ -178,9 +205,9 @@ export class Link {
 
   #grant(to: string, n: number): void {
     this.#credits.set(to, (this.#credits.get(to) ?? this.#window) + n);
-    const list = this.#waiters.get(to);
-    if (!list) return;
+    const set = this.#waiters.get(to);
+    if (!set) return;
     this.#waiters.delete(to);
-    for (const wake of list) wake();
+    for (const wake of set) wake();
   }
 }

@@ -18,15 +18,13 @@ export interface Envelope {
   via: Link | null;
 }
 
-interface Waiter {
-  wake: () => void;
-  done: boolean;
-}
-
 export class Mailbox {
   readonly capacity: number;
   readonly #queue = new Fifo<Envelope>();
-  readonly #waiters = new Fifo<Waiter>();
+  /** Senders waiting for room, oldest first. A Set, so one that gives up (its timeout) leaves
+   * at once: a producer retrying timed-out sends against a stuck actor must not pile up
+   * waiters (memory) that nothing would ever wake. */
+  readonly #waiters = new Set<() => void>();
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -40,13 +38,19 @@ export class Mailbox {
     return this.#queue.length >= this.capacity;
   }
 
+  /** Senders waiting for room now. */
+  get waiting(): number {
+    return this.#waiters.size;
+  }
+
   push(env: Envelope): void {
     this.#queue.push(env);
   }
 
   shift(): Envelope | undefined {
     const env = this.#queue.shift();
-    if (env !== undefined && this.#queue.length < this.capacity) this.#wakeOne();
+    if (env !== undefined && this.#waiters.size > 0 && this.#queue.length < this.capacity)
+      this.#wakeOne();
     return env;
   }
 
@@ -56,39 +60,35 @@ export class Mailbox {
    */
   waitSpace(timeoutMs?: number, onTimeout?: () => Error): Promise<void> {
     return new Promise((resolve, reject) => {
-      const w: Waiter = { wake: resolve, done: false };
-      if (timeoutMs !== undefined && timeoutMs > 0) {
-        const timer = setTimeout(() => {
-          if (w.done) return;
-          w.done = true;
-          reject(onTimeout ? onTimeout() : new Error('mailbox full'));
-        }, timeoutMs);
-        w.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+      if (timeoutMs === undefined || !(timeoutMs > 0)) {
+        this.#waiters.add(resolve);
+        return;
       }
-      this.#waiters.push(w);
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(onTimeout ? onTimeout() : new Error('mailbox full'));
+      }, timeoutMs);
+      this.#waiters.add(wake);
     });
   }
 
   /** Removes every message (oldest first) and wakes every waiting sender. */
   drain(): Envelope[] {
     const all = this.#queue.drain();
-    for (let w = this.#waiters.shift(); w !== undefined; w = this.#waiters.shift()) {
-      if (!w.done) {
-        w.done = true;
-        w.wake();
-      }
-    }
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const wake of waiters) wake();
     return all;
   }
 
   #wakeOne(): void {
-    for (let w = this.#waiters.shift(); w !== undefined; w = this.#waiters.shift()) {
-      if (w.done) continue; // gave up (timed out): pass the room on
-      w.done = true;
-      w.wake();
+    for (const wake of this.#waiters) {
+      this.#waiters.delete(wake);
+      wake();
       return;
     }
   }

@@ -25,11 +25,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClientOptions } from '../client/index.js';
 
-// ---- shared heartbeat (Float64Array over WorkerInit.beat) ----
+// ---- shared heartbeat (Float64Array over WorkerInit.beat), times on clock.ts's monoNow() ----
 
-/** Date.now() of the worker's last heartbeat. */
+/** monoNow() of the worker's last heartbeat. */
 export const BEAT_LAST = 0;
-/** Date.now() deadline of the user code running synchronously now (init/receive/timer/stop), 0 if none. */
+/** monoNow() deadline of the user code running synchronously now (init/receive/timer/stop),
+ * 0 if none (or it has no timeout). */
 export const BEAT_DEADLINE = 1;
 /** Index (in WorkerInit.actors) of the actor whose code runs synchronously now, -1 if none. */
 export const BEAT_ACTOR = 2;
@@ -139,6 +140,13 @@ export interface WorkerInit {
 
 export type StopReason = 'shutdown' | 'restart' | 'removed' | 'lease-lost' | 'normal';
 
+export interface StopResult {
+  /** Messages that were waiting in the mailbox and were rejected (removed, on standby). */
+  leftover: number;
+  /** No code of the actor runs any more: no handler, init or stop() outlived the stop. */
+  ended: boolean;
+}
+
 export interface ActorCounters {
   id: string;
   handled: number;
@@ -171,15 +179,23 @@ export interface WorkerControl {
   /** Loads the module (once), creates a fresh context, runs init. Resolves when init is done. */
   spawn(id: string, incarnation: number, fencingToken: number | null): Promise<void>;
   /**
-   * Stops the current incarnation: pause the mailbox, abort its signal, clear timers, run stop()
-   * (bounded by stopTimeoutMs). `reason` 'removed' or 'shutdown' also empties the mailbox
-   * (calls in it reject) and marks it removed; 'lease-lost' puts it on standby.
+   * Stops the current incarnation (or cancels its start if it has not begun): pause the
+   * mailbox, let handlers in flight (or init) finish, bounded by stopTimeoutMs, abort its
+   * signal, clear timers, run stop() (bounded too). `reason` 'removed' or 'shutdown' also
+   * empties the mailbox (calls in it reject) and marks it removed; 'lease-lost' puts it on
+   * standby. Any other incarnation number only reports whether the actor's code has ended.
    */
-  stop(id: string, incarnation: number, reason: StopReason): Promise<{ leftover: number }>;
+  stop(id: string, incarnation: number, reason: StopReason): Promise<StopResult>;
   /** The actor went on standby (a singleton held elsewhere) or back to queueing. */
   setMode(id: string, mode: ActorMode): Promise<void>;
-  /** A peer thread was replaced: swap its link, reject calls pending on the old one. */
-  replacePeer(slot: number, generation: number, port: MessagePort, reason: string): Promise<void>;
+  /** A peer thread was replaced (port) or died (null): swap its link, reject calls pending on
+   * the old one. */
+  replacePeer(
+    slot: number,
+    generation: number,
+    port: MessagePort | null,
+    reason: string,
+  ): Promise<void>;
   /** Stop intake: abort every actor's signal and clear its timers (mailboxes keep draining). */
   beginShutdown(): Promise<void>;
   drainStatus(): Promise<DrainStatus>;
@@ -199,6 +215,8 @@ export type WorkerEvent =
       error: WireError;
     }
   | { type: 'actor-exited'; id: string; incarnation: number }
+  /** A send to an actor on another thread could not be cloned: it was dropped (counted). */
+  | { type: 'undeliverable'; to: string; error: WireError }
   | { type: 'log'; id: string; level: LogLevel; message: string }
   | { type: 'offload'; oid: number; task: OffloadTask; timeoutMs: number };
 

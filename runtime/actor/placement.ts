@@ -3,19 +3,39 @@
  * actors by leases with fencing tokens (the cy_locks Functions library: RedisFunctions.locks).
  *
  * Keys (one slot per namespace, thanks to the hash tag):
- *   cy:sups:{ns}               ZSET  supervisor id -> expiry (ms); stale members are pruned
+ *   cy:sups:{ns}               ZSET  supervisor id -> expiry (ms, the server's clock); stale
+ *                                    members are pruned; the key expires with its last member
  *   cy:sup:{ns}:<id>           STRING JSON snapshot (host, pid, actors...), PX 3 x heartbeat
  *   cy:lock:{ns}singleton:<n>  HASH  the lease of singleton <n> (+ :fence, the token counter)
  *
  * Never two at once: the holder renews every ttl/3 and counts its lease from when it *sent* the
- * last successful renewal (so its view expires no later than the server's). If it cannot renew
- * by validUntil - ttl/4 it stops the singleton (killing its thread if stop overruns), before
- * the lease can expire and another supervisor take over. A clean shutdown releases at once.
+ * last successful renewal (so its view expires no later than the server's), on a monotonic
+ * clock (a wall-clock step must not stretch it). If it cannot renew by validUntil - ttl/4 it
+ * stops the singleton — killing its thread if any of its code is still running then — before
+ * the lease can expire and another supervisor take over, and only then gives the lease back.
+ * A clean shutdown releases at once.
  */
 import { hostname } from 'node:os';
 import type { HighPerformanceRedis } from '../client/index.js';
+import type { Script } from '../client/scripts.js';
 import { LockNotHeldError } from '../errors.js';
 import { RedisFunctions } from '../../functions/index.js';
+import { monoNow } from './clock.js';
+
+/** Registration, in one atomic step on the server's clock (hosts' clocks may disagree). */
+const REGISTER = `--[[ Register a supervisor (its heartbeat).
+  KEYS[1] cy:sups:{ns}  ZSET id -> expiry ms     KEYS[2] cy:sup:{ns}:<id>  STRING record
+  ARGV[1] supervisor id   ARGV[2] record (JSON)   ARGV[3] ttl ms
+  Scores are TIME + ttl; expired members are pruned; the ZSET expires with its last member.
+  Returns the server's time in ms. ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return now`;
 
 export interface PlacementOptions {
   namespace: string;
@@ -48,7 +68,8 @@ export interface SupervisorRecord {
 export interface PlacementHost {
   /** The lease of singleton `id` is ours with `fencingToken`: run it. */
   activate(id: string, fencingToken: number): Promise<void>;
-  /** The lease is (about to be) lost: stop `id`, at the latest by `deadline` (Date.now() ms). */
+  /** The lease is (about to be) lost: stop `id` — no code of it may run past `deadline`
+   * (monoNow() ms). Resolves once it is gone; the lease is released only then. */
   deactivate(id: string, deadline: number): Promise<void>;
   snapshot(): Promise<Omit<SupervisorRecord, 'host' | 'pid' | 'updatedAt' | 'namespace'>>;
   log(level: 'info' | 'warn' | 'error', message: string): void;
@@ -63,7 +84,9 @@ type Lease =
       renew: NodeJS.Timeout | null;
       deadline: NodeJS.Timeout | null;
     }
-  | { state: 'losing'; token: number };
+  | { state: 'losing'; token: number; done: Promise<void> };
+
+type Held = Extract<Lease, { state: 'held' }>;
 
 export const supKey = (ns: string, id: string): string => `cy:sup:{${ns}}:${id}`;
 export const supsKey = (ns: string): string => `cy:sups:{${ns}}`;
@@ -75,28 +98,32 @@ export class Placement {
   readonly #o: PlacementOptions;
   readonly #host: PlacementHost;
   readonly #leases = new Map<string, Lease>();
+  readonly #registerScript: Script;
   #beat: NodeJS.Timeout | null = null;
+  /** The registration being written (stop() waits for it, so it cannot land after the DEL). */
+  #registering: Promise<void> | null = null;
   #stopped = false;
 
   constructor(redis: HighPerformanceRedis, o: PlacementOptions, host: PlacementHost) {
     this.#redis = redis;
     this.#fx = new RedisFunctions(redis);
+    this.#registerScript = redis.defineScript(REGISTER);
     this.#o = o;
     this.#host = host;
   }
 
-  /** Registers now (rejects if Redis is unreachable), then keeps the registration alive. */
+  /** Registers now (rejects if Redis is unreachable), then keeps the registration alive
+   * until stop() (also one that came while this waited). */
   async start(): Promise<void> {
     await this.#register();
     const beat = (): void => {
+      if (this.#stopped) return;
       this.#beat = setTimeout(() => {
         this.#register()
           .catch((err: unknown) =>
             this.#host.log('warn', `registration heartbeat failed: ${String(err)}`),
           )
-          .finally(() => {
-            if (!this.#stopped) beat();
-          });
+          .finally(beat);
       }, this.#o.heartbeatMs);
     };
     beat();
@@ -128,13 +155,18 @@ export class Placement {
     void this.#acquire(id);
   }
 
-  /** Stop competing for `id`; release the lease at once if we hold it. */
+  /**
+   * Stop competing for `id`. A lease we hold is released at once (the caller stopped the
+   * singleton); one being lost is released by #lose once deactivate has made sure the
+   * singleton's code is gone: this waits for that.
+   */
   async unwant(id: string): Promise<void> {
     const l = this.#leases.get(id);
     if (!l) return;
     this.#leases.delete(id);
     this.#clear(l);
-    if (l.state !== 'standby') await this.#release(id);
+    if (l.state === 'held') await this.#release(id);
+    else if (l.state === 'losing') await l.done;
   }
 
   /** Releases every lease and removes the registration. */
@@ -142,6 +174,7 @@ export class Placement {
     this.#stopped = true;
     if (this.#beat) clearTimeout(this.#beat);
     await Promise.all([...this.#leases.keys()].map((id) => this.unwant(id)));
+    await this.#registering?.catch(() => {});
     const { namespace: ns, supervisorId: sid } = this.#o;
     await Promise.all([
       this.#redis.call('DEL', supKey(ns, sid)),
@@ -149,22 +182,28 @@ export class Placement {
     ]).catch((err: unknown) => this.#host.log('warn', `could not deregister: ${String(err)}`));
   }
 
-  async #register(): Promise<void> {
+  #register(): Promise<void> {
+    const p = this.#write();
+    this.#registering = p;
+    return p.finally(() => {
+      if (this.#registering === p) this.#registering = null;
+    });
+  }
+
+  async #write(): Promise<void> {
     const { namespace: ns, supervisorId: sid, heartbeatMs } = this.#o;
-    const now = Date.now();
-    const ttl = heartbeatMs * 3;
     const record: SupervisorRecord = {
       ...(await this.#host.snapshot()),
       namespace: ns,
       host: hostname(),
       pid: process.pid,
-      updatedAt: now,
+      updatedAt: Date.now(),
     };
-    await Promise.all([
-      this.#redis.call('SET', supKey(ns, sid), JSON.stringify(record), 'PX', String(ttl)),
-      this.#redis.call('ZADD', supsKey(ns), String(now + ttl), sid),
-      this.#redis.call('ZREMRANGEBYSCORE', supsKey(ns), '-inf', String(now)),
-    ]);
+    if (this.#stopped) return; // stopped while the snapshot was taken: stay deregistered
+    await this.#registerScript.run(
+      [supsKey(ns), supKey(ns, sid)],
+      [sid, JSON.stringify(record), String(heartbeatMs * 3)],
+    );
   }
 
   #name(id: string): string {
@@ -175,7 +214,7 @@ export class Placement {
     const l = this.#leases.get(id);
     if (!l || l.state !== 'standby' || this.#stopped) return;
     const ttl = this.#o.leaseTtlMs;
-    const sentAt = Date.now();
+    const sentAt = monoNow();
     let retryIn = Math.floor(ttl / 3);
     try {
       const r = await this.#fx.locks.acquire(this.#name(id), this.#o.supervisorId, ttl, {
@@ -212,7 +251,7 @@ export class Placement {
     }
   }
 
-  #schedule(id: string, held: Extract<Lease, { state: 'held' }>): void {
+  #schedule(id: string, held: Held): void {
     const ttl = this.#o.leaseTtlMs;
     held.renew = setTimeout(() => void this.#renew(id, held), Math.floor(ttl / 3));
     const stopBy = held.validUntil - Math.floor(ttl / 4);
@@ -225,14 +264,14 @@ export class Placement {
         if (this.#leases.get(id) === held)
           void this.#lose(id, held, 'could not renew the lease in time');
       },
-      Math.max(0, stopBy - Date.now()),
+      Math.max(0, stopBy - monoNow()),
     );
   }
 
-  async #renew(id: string, held: Extract<Lease, { state: 'held' }>): Promise<void> {
+  async #renew(id: string, held: Held): Promise<void> {
     if (this.#leases.get(id) !== held) return;
     const ttl = this.#o.leaseTtlMs;
-    const sentAt = Date.now();
+    const sentAt = monoNow();
     try {
       await this.#fx.locks.refresh(this.#name(id), this.#o.supervisorId, ttl, {
         tag: this.#o.namespace,
@@ -252,16 +291,30 @@ export class Placement {
     }
   }
 
-  async #lose(id: string, held: Extract<Lease, { state: 'held' }>, why: string): Promise<void> {
+  async #lose(id: string, held: Held, why: string): Promise<void> {
     if (this.#leases.get(id) !== held) return;
     this.#clear(held);
-    this.#leases.set(id, { state: 'losing', token: held.token });
+    let done!: () => void;
+    const losing: Lease = {
+      state: 'losing',
+      token: held.token,
+      done: new Promise<void>((r) => (done = r)),
+    };
+    this.#leases.set(id, losing);
     this.#host.log('warn', `singleton ${id}: stopping it: ${why}`);
-    // Stop it strictly before the lease can expire on the server.
-    // stop() gets ttl/8; a thread that overruns it is killed, ttl/8 before the lease can expire.
-    await this.#host.deactivate(id, held.validUntil - Math.floor(this.#o.leaseTtlMs / 8));
-    await this.#release(id);
-    if (!this.#leases.has(id) || this.#stopped) return;
+    try {
+      // Gone strictly before the lease can expire on the server: stop() gets until ttl/8
+      // before that; a thread still running its code then is killed.
+      await this.#host.deactivate(id, held.validUntil - Math.floor(this.#o.leaseTtlMs / 8));
+      // Only now may another holder start it (unwant() waits for this too).
+      await this.#release(id);
+    } catch (err) {
+      // Not known to be stopped: no release; the lease expires on the server by itself.
+      this.#host.log('error', `singleton ${id}: could not stop it: ${String(err)}`);
+    } finally {
+      done();
+    }
+    if (this.#leases.get(id) !== losing || this.#stopped) return;
     const standby: Lease = { state: 'standby', timer: null };
     this.#leases.set(id, standby);
     standby.timer = setTimeout(() => void this.#acquire(id), Math.floor(this.#o.leaseTtlMs / 3));
@@ -319,7 +372,9 @@ export async function listSupervisors(
     } while (cursor !== '0');
   }
   const out: SupervisorRecord[] = [];
-  const now = Date.now();
+  // Expiry scores are the server's clock (REGISTER): compare with it, not this host's.
+  const [sec, usec] = (await redis.call('TIME')) as [unknown, unknown];
+  const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
   for (const ns of [...new Set(namespaces)].sort()) {
     const ids = (await redis.call('ZRANGEBYSCORE', supsKey(ns), String(now), '+inf')) as string[];
     if (ids.length === 0) continue;

@@ -8,34 +8,29 @@
  *   const n = await sup.call('counter', { add: 1 });
  *   await sup.stop();                                                // drain, stop(), close
  *
- * Threads: `threads` slots; each actor instance is placed in a slot (round-robin, in start
- * order) for the supervisor's lifetime. A thread that dies (process.exit, uncaught error,
- * resourceLimits, killed by the watchdog) is replaced in its slot at once, every other thread
- * and the main thread swap their link to it, calls pending on it reject with ActorDiedError,
- * and its actors are reported failed to the tree as one incident.
+ * Threads: `threads` slots (slots.ts); each actor instance is placed in a slot (round-robin,
+ * in start order) for the supervisor's lifetime. A thread that dies (process.exit, uncaught
+ * error, resourceLimits, killed by the watchdog) is replaced in its slot after a backoff, calls
+ * pending on it reject with ActorDiedError, its actors are reported failed to the tree as one
+ * incident, and the replacement counts toward the root's restart intensity.
+ *
+ * Singletons: their code never outlives their lease. Whenever one stops (lease lost, restart,
+ * shutdown), anything of it still running afterwards — a handler or init past stopTimeoutMs,
+ * a stop() past its timeout — gets its whole thread terminated before the lease can go.
  */
-import { MessageChannel } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
-import * as Comlink from 'comlink';
 import { EventEmitter } from 'eventemitter3';
 import { HighPerformanceRedis } from '../client/index.js';
-import {
-  ActorDiedError,
-  HandlerTimeoutError,
-  InvalidArgumentError,
-  ShutdownError,
-} from '../errors.js';
+import { HandlerTimeoutError, InvalidArgumentError, ShutdownError } from '../errors.js';
 import type { WorkerExitError, SupervisorFailedError } from '../errors.js';
-import { validateConfig } from './config.js';
+import { monoNow } from './clock.js';
+import { isResolvedConfig, validateConfig } from './config.js';
 import type { CyredisConfig, ResolvedConfig } from './config.js';
 import type { ActorCallOptions, ActorRef, ActorSendOptions, RefOf } from './define.js';
-import { Endpoint } from './endpoint.js';
 import type { KindRegistry } from './kinds.js';
-import type { Link } from './link.js';
-import { MAIN_SLOT, asError, fromWire, toWire } from './messages.js';
+import { MainEndpoint } from './main-endpoint.js';
+import { asError, fromWire, toWire } from './messages.js';
 import type {
   ActorCounters,
-  ActorMessage,
   ActorMode,
   ActorPlacement,
   LogLevel,
@@ -45,10 +40,11 @@ import type {
 import { OffloadPool } from './offload.js';
 import { Placement } from './placement.js';
 import type { PlacementHost, SupervisorRecord } from './placement.js';
+import { ThreadSlots } from './slots.js';
+import type { SlotsHost } from './slots.js';
 import { addCounters, emptyCounters, percentiles } from './stats.js';
 import type { ActorState, ActorStats, SupervisorStats } from './stats.js';
-import { WorkerThread } from './thread.js';
-import type { ThreadExit } from './thread.js';
+import type { ThreadExit, WorkerThread } from './thread.js';
 import { SupervisionNode, newIncident } from './tree.js';
 import type { Child, StopKind, TreeEvent, TreeHost } from './tree.js';
 import { hostname } from 'node:os';
@@ -98,31 +94,11 @@ export interface SupervisorEvents {
 
 export type SupervisorState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-const RESOLVED = new WeakSet<object>();
-
-/** The main thread on the data plane: calls and sends from outside the actors. */
-class MainEndpoint extends Endpoint {
-  closed = false;
-  protected get intakeClosed(): boolean {
-    return this.closed;
-  }
-  protected deliverLocal(): undefined {
-    throw new InvalidArgumentError('actor', 'no actor lives on the main thread');
-  }
-  onMessage(m: ActorMessage, link: Link): void {
-    link.consumed(m.to);
-    this.replyFailure(
-      { msg: null, cid: m.cid, rs: m.rs, via: link },
-      {
-        kind: 'not-found',
-        actor: m.to,
-        detail: 'no actor lives on the main thread',
-      },
-    );
-  }
-  protected undeliverableSend(): void {
-    // the caller of supervisor.send saw it resolve; nothing else to tell
-  }
+/** One spawn of an actor. An object, not just the incarnation: a singleton runs the same
+ * incarnation again after each lease it wins, and a late failure of an earlier spawn must not
+ * erase the record of the current one. */
+interface Spawned {
+  inc: number;
 }
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -134,11 +110,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #main: MainEndpoint;
   readonly #tree: SupervisionNode;
   readonly #leaves = new Map<string, { node: SupervisionNode; child: Child }>();
-  readonly #threads: (WorkerThread | null)[];
-  readonly #generations: number[];
+  readonly #slots: ThreadSlots;
   readonly #modes = new Map<string, ActorMode>();
   /** Actors spawned (or spawning) on a thread now, with their incarnation. */
-  readonly #onThread = new Map<string, number>();
+  readonly #onThread = new Map<string, Spawned>();
+  /** Spawns in flight (init running), which a shutdown pre-empts. */
+  readonly #spawning = new Map<string, Spawned>();
+  /** Sends dropped because they could not be cloned, per target actor. */
+  readonly #dropped = new Map<string, number>();
   /** The incarnation the tree wants running, for singletons waiting for their lease. */
   readonly #wanted = new Map<string, number>();
   readonly #lastError = new Map<string, string>();
@@ -153,6 +132,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #placement: Placement | null = null;
   #state: SupervisorState = 'idle';
   #closing = false;
+  #closed: Promise<void> | null = null;
+  /** The shutdown reached the tree: no new spawn, starts in flight are cut short. */
+  #preempt = false;
   #startedAt = 0;
   #watchdog: NodeJS.Timeout | null = null;
   #stopping: Promise<StopReport> | null = null;
@@ -161,19 +143,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #resolveDone!: (r: StopReport) => void;
   #rejectDone!: (e: Error) => void;
 
-  /** Validates the config (ConfigError naming file and field) before anything starts. */
+  /**
+   * Validates the config (ConfigError naming file and field) before anything starts; only what
+   * validateConfig/loadConfig returned is taken as it is.
+   */
   constructor(config: CyredisConfig | ResolvedConfig, options: SupervisorOptions = {}) {
     super();
-    this.config = RESOLVED.has(config)
-      ? (config as ResolvedConfig)
-      : 'tree' in config && 'file' in config
-        ? config
-        : validateConfig(config, {
-            ...(options.file !== undefined ? { file: options.file } : {}),
-            ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
-            ...(options.kinds ? { kinds: options.kinds } : {}),
-          });
-    RESOLVED.add(this.config);
+    this.config = isResolvedConfig(config)
+      ? config
+      : validateConfig(config, {
+          ...(options.file !== undefined ? { file: options.file } : {}),
+          ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+          ...(options.kinds ? { kinds: options.kinds } : {}),
+        });
     this.id = options.id ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.#logger = options.logger === undefined ? consoleLogger : options.logger;
     const c = this.config;
@@ -203,12 +185,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       creditWindow: c.creditWindow,
       callTimeoutMs: c.callTimeoutMs,
     };
-    this.#main = new MainEndpoint(MAIN_SLOT, this.#placements, tuning);
+    this.#main = new MainEndpoint(this.#placements, tuning, (to, err) => this.#drop(to, err));
     this.#tree = new SupervisionNode(c.tree, this.#treeHost());
     for (const leaf of this.#tree.leaves()) this.#leaves.set(leaf.child.id, leaf);
     this.#tree.onFailed = (err) => this.#rootFailed(err);
-    this.#threads = new Array<WorkerThread | null>(threads).fill(null);
-    this.#generations = new Array<number>(threads).fill(0);
+    this.#slots = new ThreadSlots(
+      threads,
+      this.#main,
+      c.tree.backoff,
+      c.resourceLimits,
+      this.#slotsHost(),
+    );
     this.#offload = new OffloadPool(c.offloadThreads);
     this.done = new Promise<StopReport>((resolve, reject) => {
       this.#resolveDone = resolve;
@@ -226,7 +213,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * Registers in Redis (when configured), starts the threads, then every actor in order.
    * Resolves when each actor's init is done (singletons held elsewhere wait on standby);
-   * rejects with SupervisorFailedError if the tree gave up on the way (everything is stopped).
+   * rejects with SupervisorFailedError if the tree gave up on the way (everything is stopped),
+   * with ShutdownError if stop() came first (stop() cleans up; nothing starts after it).
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle')
@@ -252,17 +240,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.#placementHost(),
         );
         await this.#placement.start();
+        this.#stillStarting();
       }
-      for (let slot = 0; slot < this.#threads.length; slot++) this.#spawnThread(slot, 'starting');
+      this.#slots.start();
       const every = Math.max(10, Math.min(50, Math.floor(this.config.heartbeatMs / 2)));
       this.#watchdog = setInterval(() => this.#watch(), every);
       this.#watchdog.unref();
       this.#log(
         'info',
-        `supervisor ${this.id}: ${this.#placements.length} actor(s) on ${this.#threads.length} thread(s)`,
+        `supervisor ${this.id}: ${this.#placements.length} actor(s) on ${this.#slots.size} thread(s)`,
       );
       await this.#tree.start();
+      this.#stillStarting();
     } catch (err) {
+      // stop() came while this waited: it owns the cleanup, and nothing starts after it.
+      const state = this.#state as SupervisorState;
+      if (state === 'stopping' || state === 'stopped')
+        throw new ShutdownError('the supervisor was stopped while it started');
       if (this.#state === 'starting' || this.#state === 'failed') {
         this.#state = 'failed';
         await this.#close();
@@ -270,8 +264,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
       throw err;
     }
-    if (this.#state === 'starting') this.#state = 'running';
+    this.#state = 'running';
     this.#placement?.refresh();
+  }
+
+  #stillStarting(): void {
+    if (this.#state !== 'starting') throw new ShutdownError();
   }
 
   /**
@@ -292,25 +290,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async #stop(timeoutMs: number): Promise<StopReport> {
-    const t0 = Date.now();
+    const t0 = monoNow();
     if (this.#state === 'failed' || this.#state === 'stopped') {
-      return { drained: false, handledInDrain: 0, leftover: 0, durationMs: 0 };
+      // A failed supervisor closes by itself: done only once that finished.
+      await this.#close();
+      return { drained: false, handledInDrain: 0, leftover: 0, durationMs: monoNow() - t0 };
     }
     this.#state = 'stopping';
     this.#main.closed = true;
     const before = await this.#handledNow();
-    await Promise.all(this.#live().map((t) => t.control.beginShutdown().catch(() => {})));
+    await Promise.all(this.#slots.live().map((t) => t.control.beginShutdown().catch(() => {})));
     const drained = await this.#drain(t0 + timeoutMs);
     const handledInDrain = Math.max(0, (await this.#handledNow()) - before);
     this.#leftover = 0;
-    await this.#tree.stop('shutdown');
-    this.#closing = true;
+    // The tree's stop waits behind a start in progress: cut such starts short (an init that
+    // never ends must not hold the shutdown).
+    this.#preempt = true;
+    await Promise.all([this.#preemptStarts(), this.#tree.stop('shutdown')]);
     await this.#close();
     const report: StopReport = {
       drained,
       handledInDrain,
       leftover: this.#leftover,
-      durationMs: Date.now() - t0,
+      durationMs: Math.round(monoNow() - t0),
     };
     this.#state = 'stopped';
     this.#log(
@@ -324,8 +326,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * SIGINT/SIGTERM: the first stops gracefully (then, with `exit`, exits 0, or 1 if stopping
-   * failed); the second exits at once with 130. Returns a function that removes the handlers.
+   * SIGINT/SIGTERM: the first stops gracefully, then, with `exit`, exits with what `done` says
+   * once everything is closed: 0 after a clean stop, 1 if the supervisor had failed or stopping
+   * failed. The second exits at once with 130. Returns a function that removes the handlers.
    * Without `exit`, wait on `done` (as the CLI does).
    */
   handleSignals(o: { exit?: boolean } = {}): () => void {
@@ -341,10 +344,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         'info',
         `${sig}: shutting down gracefully (drain up to ${this.config.shutdownTimeoutMs} ms; send it again to force)`,
       );
-      void this.stop().then(
-        () => exit && process.exit(0),
-        () => exit && process.exit(1),
-      );
+      this.stop().catch(() => {}); // `done` carries the outcome
+      if (exit)
+        this.done.then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -375,7 +380,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   // ---- stats ----
 
   async stats(): Promise<SupervisorStats> {
-    const live = this.#live();
+    const live = this.#slots.live();
     const [polled, flows] = await Promise.all([
       Promise.all(live.map((t) => t.control.stats().catch((): ActorCounters[] => []))),
       Promise.all(
@@ -401,7 +406,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         thread: p.slot,
         handled: c.handled,
         failed: this.#failures.get(p.id) ?? 0,
-        dropped: c.dropped,
+        dropped: c.dropped + (this.#dropped.get(p.id) ?? 0),
         restarts: leaf.child.restarts,
         mailbox: now.mailbox,
         running: now.running,
@@ -424,10 +429,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       namespace: this.config.namespace,
       state: this.#state,
       uptimeMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
-      threads: this.#threads.map((t, slot) => ({
+      threads: Array.from({ length: this.#slots.size }, (_, slot) => ({
         slot,
-        generation: this.#generations[slot],
-        alive: t?.alive ?? false,
+        generation: this.#slots.generation(slot),
+        alive: this.#slots.get(slot) !== null,
         actors: this.#placements.filter((p) => p.slot === slot).length,
         sent: flow.get(slot)?.sent ?? 0,
         received: flow.get(slot)?.received ?? 0,
@@ -453,63 +458,40 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // ---- threads ----
 
-  #live(): WorkerThread[] {
-    return this.#threads.filter((t): t is WorkerThread => t !== null && t.alive);
-  }
-
-  /** Starts (or replaces) the thread of `slot` and links it to every live thread and main. */
-  #spawnThread(slot: number, reason: string): WorkerThread {
-    const generation = ++this.#generations[slot];
-    const peers: {
-      slot: number;
-      generation: number;
-      port: MessagePort;
-    }[] = [];
-    for (const other of this.#live()) {
-      if (other.slot === slot) continue;
-      const { port1, port2 } = new MessageChannel();
-      peers.push({ slot: other.slot, generation: other.generation, port: port1 });
-      other.control
-        .replacePeer(slot, generation, Comlink.transfer<MessagePort>(port2, [port2]), reason)
-        .catch(() => {});
-    }
-    const { port1, port2 } = new MessageChannel();
-    peers.push({ slot: MAIN_SLOT, generation: 0, port: port1 });
-    this.#main.replaceLink(slot, generation, port2, reason);
-    const modes: Record<string, ActorMode> = {};
-    for (const p of this.#placements)
-      if (p.slot === slot) modes[p.id] = this.#modes.get(p.id) ?? 'queue';
-    const thread = new WorkerThread({
-      init: {
-        slot,
-        generation,
+  #slotsHost(): SlotsHost {
+    const isStopping = (): boolean => this.#state === 'stopping';
+    return {
+      init: (slot) => ({
         supervisorId: this.id,
         namespace: this.config.namespace,
-        peers,
         actors: this.#placements,
-        modes,
+        modes: Object.fromEntries(
+          this.#placements
+            .filter((p) => p.slot === slot)
+            .map((p) => [p.id, this.#modes.get(p.id) ?? 'queue']),
+        ),
         redis: this.config.redis,
         tuning: this.#main.tuning,
+      }),
+      event: (e, t) => this.#onEvent(e, t),
+      exited: (exit) => this.#threadExited(exit),
+      get shuttingDown() {
+        return isStopping();
       },
-      resourceLimits: this.config.resourceLimits,
-      onEvent: (e, t) => this.#onEvent(e, t),
-      onExit: (exit) => this.#onExit(exit),
-    });
-    this.#threads[slot] = thread;
-    if (this.#state === 'stopping') void thread.control.beginShutdown().catch(() => {});
-    return thread;
+    };
   }
 
   #watch(): void {
-    const now = Date.now();
+    const now = monoNow();
     const name = (i: number): string => this.#placements[i]?.id ?? 'an actor';
-    for (const t of this.#live()) t.check(now, this.config.unresponsiveMs, name);
+    for (const t of this.#slots.live()) t.check(now, this.config.unresponsiveMs, name);
   }
 
-  #onExit(exit: ThreadExit): void {
-    const thread = this.#threads[exit.slot];
-    if (!thread || thread.generation !== exit.generation) return;
-    this.emit('thread:exit', { thread: exit.slot, error: exit.error });
+  /** A thread ended: report its actors failed (one incident); true to replace the thread. */
+  #threadExited(exit: ThreadExit): boolean {
+    // Terminated by the shutdown itself, or anything while closing: nothing failed.
+    const quiet = exit.deliberate || this.#closing;
+    if (!quiet) this.emit('thread:exit', { thread: exit.slot, error: exit.error });
     // Counters of its actors survive as of the last poll.
     for (const p of this.#placements) {
       if (p.slot !== exit.slot) continue;
@@ -517,17 +499,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (last) this.#carry.set(p.id, addCounters(this.#carry.get(p.id), last));
       this.#lastPoll.delete(p.id);
     }
-    const reason = exit.error.message;
-    if (this.#closing || this.#state === 'failed' || this.#state === 'stopped') {
-      this.#threads[exit.slot] = null;
-      this.#main.replaceLink(exit.slot, exit.generation + 1, null, reason);
-      return;
-    }
+    if (quiet || this.#preempt || this.#state === 'failed' || this.#state === 'stopped')
+      return false;
     this.#log('error', exit.error.message);
-    this.#spawnThread(exit.slot, reason);
+    // Replacing a thread is a restart, whether or not an actor was running on it (a thread
+    // that dies while it boots has none): past the intensity the root gives up.
+    this.#tree.recordIncident(exit.incident, exit.error);
     for (const p of this.#placements) {
       if (p.slot !== exit.slot) continue;
-      const inc = this.#onThread.get(p.id);
+      const inc = this.#onThread.get(p.id)?.inc;
       if (inc === undefined) continue;
       this.#onThread.delete(p.id);
       const culprit = this.#index.get(p.id) === exit.culprit;
@@ -542,21 +522,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           : exit.error;
       this.#failed(p.id, inc, error, culprit ? 'timeout' : 'thread-exit', exit.incident);
     }
+    return true;
   }
 
   #onEvent(e: WorkerEvent, thread: WorkerThread): void {
     switch (e.type) {
       case 'actor-failed': {
-        if (this.#onThread.get(e.id) === e.incarnation) this.#onThread.delete(e.id);
+        if (this.#onThread.get(e.id)?.inc === e.incarnation) this.#onThread.delete(e.id);
         this.#failed(e.id, e.incarnation, fromWire(e.error), e.phase, newIncident());
         return;
       }
       case 'actor-exited': {
-        if (this.#onThread.get(e.id) === e.incarnation) this.#onThread.delete(e.id);
+        if (this.#onThread.get(e.id)?.inc === e.incarnation) this.#onThread.delete(e.id);
         const leaf = this.#leaves.get(e.id);
         leaf?.node.childExited(leaf.child, e.incarnation, null, newIncident());
         return;
       }
+      case 'undeliverable':
+        this.#drop(e.to, fromWire(e.error));
+        return;
       case 'log':
         this.emit('log', { id: e.id, level: e.level, message: e.message });
         if (this.#logger) {
@@ -583,6 +567,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     leaf.node.childExited(leaf.child, inc, error, incident);
   }
 
+  /** A send to `to` was dropped after it was accepted: it could not be cloned. */
+  #drop(to: string, error: Error): void {
+    this.#dropped.set(to, (this.#dropped.get(to) ?? 0) + 1);
+    this.#log('error', `a message to ${to} was dropped: it cannot be cloned (${error.message})`);
+  }
+
   /** Counts, remembers and announces a failure once per incarnation. */
   #note(id: string, inc: number, error: Error, phase: string): void {
     if (this.#noted.get(id) === inc) return;
@@ -598,26 +588,36 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #treeHost(): TreeHost {
     return {
       startActor: async (id, inc) => {
-        const p = this.#placements[this.#index.get(id)!];
+        const p = this.#actor(id);
         this.#wanted.set(id, inc);
         if (this.#closing) throw new ShutdownError();
+        let token: number | null = null;
         if (p.singleton) {
-          const token = this.#placement?.token(id) ?? null;
+          token = this.#placement?.token(id) ?? null;
           if (token === null) {
+            // On standby until activate(); no competing for a lease once the shutdown began.
             await this.#setMode(p, 'standby');
-            this.#placement?.want(id);
+            if (this.#state !== 'stopping') this.#placement?.want(id);
             return;
           }
-          await this.#spawn(p, inc, token);
-          return;
         }
-        await this.#spawn(p, inc, null);
+        try {
+          await this.#spawn(p, inc, token);
+        } catch (err) {
+          if (!(this.#closing || this.#state === 'stopping'))
+            this.#note(p.id, inc, err as Error, 'init');
+          throw err;
+        }
       },
       stopActor: async (id, inc, kind: StopKind) => {
-        const p = this.#placements[this.#index.get(id)!];
+        const p = this.#actor(id);
         if (kind !== 'restart') this.#wanted.delete(id);
-        await this.#stopOnThread(p, inc, kind);
-        if (p.singleton && kind !== 'restart') {
+        if (!p.singleton) {
+          await this.#stopOnThread(p, inc, kind);
+          return;
+        }
+        await this.#haltSingleton(p, inc, kind, null);
+        if (kind !== 'restart') {
           await this.#placement?.unwant(id);
           this.#modes.set(id, 'standby');
         }
@@ -626,43 +626,102 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
   }
 
+  #actor(id: string): ActorPlacement {
+    return this.#placements[this.#index.get(id)!];
+  }
+
+  /** Runs `inc` of an actor on its thread (waiting for the thread if it is being replaced). */
   async #spawn(p: ActorPlacement, inc: number, token: number | null): Promise<void> {
-    const thread = this.#threads[p.slot];
-    if (!thread) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
+    if (this.#preempt) throw new ShutdownError();
+    const thread = await this.#slots.ready(p.slot);
+    if (this.#preempt) throw new ShutdownError();
     this.#modes.set(p.id, 'queue');
-    this.#onThread.set(p.id, inc);
+    const spawned: Spawned = { inc };
+    this.#onThread.set(p.id, spawned);
+    this.#spawning.set(p.id, spawned);
     try {
       await thread.control.spawn(p.id, inc, token);
     } catch (err) {
-      if (this.#onThread.get(p.id) === inc) this.#onThread.delete(p.id);
-      if (!(this.#closing || this.#state === 'stopping'))
-        this.#note(p.id, inc, err as Error, 'init');
+      if (this.#onThread.get(p.id) === spawned) this.#onThread.delete(p.id);
       throw err;
+    } finally {
+      if (this.#spawning.get(p.id) === spawned) this.#spawning.delete(p.id);
     }
     this.emit('actor:started', { id: p.id, thread: p.slot, incarnation: inc });
   }
 
-  async #stopOnThread(
+  /** Stops `inc` on its thread; resolves whether the actor's code has ended (see cell.stop). */
+  async #stopOnThread(p: ActorPlacement, inc: number, reason: StopReason): Promise<boolean> {
+    if (this.#onThread.get(p.id)?.inc === inc) this.#onThread.delete(p.id);
+    const thread = this.#slots.get(p.slot);
+    if (!thread) return true; // no thread: its code died with the last one
+    try {
+      const { leftover, ended } = await thread.control.stop(p.id, inc, reason);
+      this.#leftover += leftover;
+      return ended;
+    } catch {
+      return true; // the thread died meanwhile, and the actor's code with it
+    }
+  }
+
+  /**
+   * Stops a singleton and makes sure none of its code runs afterwards: if anything of it is
+   * still pending after the stop (a handler or init past stopTimeoutMs, a stop() past its own
+   * timeout), or `deadline` (monoNow() ms) comes first, its whole thread is terminated. Only
+   * then may its lease go.
+   */
+  async #haltSingleton(
     p: ActorPlacement,
     inc: number,
-    kind: StopKind | 'lease-lost',
+    reason: StopReason,
+    deadline: number | null,
   ): Promise<void> {
-    const thread = this.#threads[p.slot];
-    if (this.#onThread.get(p.id) === inc) this.#onThread.delete(p.id);
-    if (!thread?.alive) return;
-    const reason: StopReason = kind;
-    try {
-      const { leftover } = await thread.control.stop(p.id, inc, reason);
-      this.#leftover += leftover;
-    } catch {
-      // the thread died meanwhile: the actor is stopped
-    }
+    const thread = this.#slots.get(p.slot);
+    if (!thread) return;
+    const stopping = this.#stopOnThread(p, inc, reason);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await (deadline === null
+      ? stopping
+      : Promise.race([
+          stopping,
+          new Promise<boolean>(
+            (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - monoNow()))),
+          ),
+        ]));
+    clearTimeout(timer);
+    if (ended || !thread.alive) return;
+    this.#log(
+      'warn',
+      `singleton ${p.id}: still running after its stop (${reason}): killing its thread`,
+    );
+    await thread.terminate({
+      reason: 'lease',
+      detail: `singleton ${p.id} still ran after it was stopped (${reason}); its lease must not outlive it`,
+      culprit: this.#index.get(p.id)!,
+      timeoutMs: 0,
+    });
+  }
+
+  /** Shutdown: stops the actors whose start is in flight, directly (the tree's stop is queued
+   * behind their start): each gets stopTimeoutMs for its init, then its start is abandoned; a
+   * singleton's thread is killed, any other's is terminated by #close. */
+  async #preemptStarts(): Promise<void> {
+    await Promise.all(
+      [...this.#spawning].map(([id, { inc }]) => {
+        const p = this.#actor(id);
+        return p.singleton
+          ? this.#haltSingleton(p, inc, 'shutdown', null)
+          : this.#stopOnThread(p, inc, 'shutdown');
+      }),
+    );
   }
 
   async #setMode(p: ActorPlacement, mode: ActorMode): Promise<void> {
     this.#modes.set(p.id, mode);
-    const thread = this.#threads[p.slot];
-    if (thread?.alive) await thread.control.setMode(p.id, mode).catch(() => {});
+    await this.#slots
+      .get(p.slot)
+      ?.control.setMode(p.id, mode)
+      .catch(() => {});
   }
 
   #treeEvent(e: TreeEvent): void {
@@ -694,10 +753,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#main.closed = true;
     this.emit('failed', err);
     // start() rejects by itself (and closes); otherwise close here.
-    if (!wasStarting) {
-      this.#closing = true;
-      void this.#close().then(() => this.#rejectDone(err));
-    }
+    if (!wasStarting) void this.#close().then(() => this.#rejectDone(err));
   }
 
   // ---- placement's host ----
@@ -705,45 +761,39 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #placementHost(): PlacementHost {
     return {
       activate: async (id, token) => {
+        // Won once the shutdown began: give it straight back, nothing starts now.
+        if (this.#state !== 'running' && this.#state !== 'starting') {
+          this.#log('info', `singleton ${id}: lease won during shutdown: released`);
+          await this.#placement?.unwant(id);
+          return;
+        }
         this.emit('singleton:acquired', { id, fencingToken: token });
         this.#placement?.refresh();
         const inc = this.#wanted.get(id);
         const leaf = this.#leaves.get(id);
-        if (inc === undefined || !leaf || leaf.child.incarnation !== inc || this.#closing) return;
+        if (inc === undefined || !leaf || leaf.child.incarnation !== inc) return;
         if (leaf.child.state !== 'running' && leaf.child.state !== 'starting') return;
-        const p = this.#placements[this.#index.get(id)!];
+        const p = this.#actor(id);
         try {
           await this.#spawn(p, inc, token);
         } catch (err) {
+          // The lease went while it started (the start was cancelled), or the shutdown came:
+          // on standby again, not a failure.
+          if (this.#placement?.token(id) !== token || this.#state !== 'running') return;
+          this.#note(id, inc, err as Error, 'init');
           leaf.node.childExited(leaf.child, inc, err as Error, newIncident());
         }
       },
       deactivate: async (id, deadline) => {
         this.emit('singleton:lost', { id });
-        const p = this.#placements[this.#index.get(id)!];
-        const inc = this.#onThread.get(id);
         this.#modes.set(id, 'standby');
-        if (inc === undefined) {
-          await this.#setMode(p, 'standby');
-          return;
-        }
-        const thread = this.#threads[p.slot];
-        const left = deadline - Date.now();
-        let timer: NodeJS.Timeout | undefined;
-        const stopped = await Promise.race([
-          this.#stopOnThread(p, inc, 'lease-lost').then(() => true),
-          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, left)))),
-        ]);
-        clearTimeout(timer);
-        if (!stopped && thread?.alive) {
-          // It would not stop in time: its whole thread goes, before the lease can expire.
-          await thread.terminate({
-            reason: 'lease',
-            detail: `singleton ${id} did not stop before its lease could expire`,
-            culprit: this.#index.get(id)!,
-            timeoutMs: 0,
-          });
-        }
+        // Also when nothing runs here: a stop (restart, removal) may still be in progress.
+        await this.#haltSingleton(
+          this.#actor(id),
+          this.#onThread.get(id)?.inc ?? -1,
+          'lease-lost',
+          deadline,
+        );
       },
       snapshot: async () => {
         if (this.#state === 'running') await this.stats().catch(() => null);
@@ -782,7 +832,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   async #handledNow(): Promise<number> {
     const all = await Promise.all(
-      this.#live().map((t) => t.control.drainStatus().catch(() => null)),
+      this.#slots.live().map((t) => t.control.drainStatus().catch(() => null)),
     );
     return all.reduce((n, s) => n + (s?.handled ?? 0), 0);
   }
@@ -791,9 +841,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #drain(deadline: number): Promise<boolean> {
     let calm = 0;
     let last = '';
-    while (Date.now() < deadline) {
+    while (monoNow() < deadline) {
       const all = await Promise.all(
-        this.#live().map((t) => t.control.drainStatus().catch(() => null)),
+        this.#slots.live().map((t) => t.control.drainStatus().catch(() => null)),
       );
       let busy = 0;
       let sent = this.#main.sent;
@@ -820,13 +870,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return false;
   }
 
-  /** Closes leases, registration, threads, pools and the client. Idempotent enough. */
-  async #close(): Promise<void> {
+  /** Closes leases, registration, threads, pools and the client, once (every caller waits
+   * for the same close). */
+  #close(): Promise<void> {
+    return (this.#closed ??= this.#doClose());
+  }
+
+  async #doClose(): Promise<void> {
     this.#closing = true;
     this.#main.closed = true;
+    this.#slots.close();
     if (this.#watchdog) clearInterval(this.#watchdog);
     await this.#placement?.stop().catch(() => {});
-    const threads = this.#threads.filter((t): t is WorkerThread => t !== null);
+    const threads = this.#slots.all();
     await Promise.all(
       threads.map(async (t) => {
         if (t.alive) {

@@ -7,6 +7,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort, ResourceLimits, TransferListItem } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ActorDiedError, WorkerExitError } from '../errors.js';
+import { monoNow } from './clock.js';
 import { BEAT_ACTOR, BEAT_DEADLINE, BEAT_LAST, BEAT_SLOTS, BEAT_TIMEOUT } from './messages.js';
 import type { OffloadResult, WorkerControl, WorkerEvent, WorkerInit } from './messages.js';
 import { newIncident } from './tree.js';
@@ -25,6 +26,8 @@ export interface ThreadExit {
   timeoutMs: number;
   /** One incident id for every actor the thread took down. */
   incident: string;
+  /** Terminated on purpose by a shutdown (not a failure: nothing to report or replace). */
+  deliberate: boolean;
 }
 
 export interface ThreadOptions {
@@ -34,7 +37,7 @@ export interface ThreadOptions {
   onExit(exit: ThreadExit): void;
 }
 
-type Kill = {
+export type Kill = {
   reason: 'unresponsive' | 'lease';
   detail: string;
   culprit: number;
@@ -51,6 +54,7 @@ export class WorkerThread {
   #alive = true;
   #error: Error | null = null;
   #kill: Kill | null = null;
+  #deliberate = false;
   #died: Promise<never>;
   #markDead!: (e: Error) => void;
 
@@ -61,7 +65,7 @@ export class WorkerThread {
     this.#beat = new Float64Array(beat);
     // Until its first beat the thread is booting (loading modules, the native addon); on a
     // loaded machine that can take a while and must not look like a hang.
-    this.#beat[BEAT_LAST] = Date.now() + BOOT_GRACE_MS;
+    this.#beat[BEAT_LAST] = monoNow() + BOOT_GRACE_MS;
     this.#beat[BEAT_ACTOR] = -1;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
@@ -110,14 +114,17 @@ export class WorkerThread {
   }
 
   /**
-   * Watchdog check. The thread is stuck when the user code it runs synchronously is past its
-   * deadline, or its heartbeat is older than `unresponsiveMs` (a CPU loop cannot beat).
+   * Watchdog check (`now`: monoNow()). While user code runs synchronously under a timeout, the
+   * thread is judged by that deadline alone: it cannot beat meanwhile, and a long synchronous
+   * init within its initTimeoutMs is no hang. Otherwise it is stuck when its heartbeat is older
+   * than `unresponsiveMs` (a CPU loop in code without a timeout, or in the runtime).
    */
   check(now: number, unresponsiveMs: number, actorName: (index: number) => string): void {
-    if (!this.#alive || this.#kill) return;
+    if (!this.#alive || this.#kill || this.#deliberate) return;
     const deadline = this.#beat[BEAT_DEADLINE];
     const culprit = this.#beat[BEAT_ACTOR];
-    if (deadline > 0 && now > deadline) {
+    if (deadline > 0) {
+      if (now <= deadline) return;
       const timeoutMs = this.#beat[BEAT_TIMEOUT];
       void this.terminate({
         reason: 'unresponsive',
@@ -138,16 +145,25 @@ export class WorkerThread {
     }
   }
 
-  /** Terminates the thread (the 'exit' handler reports it). */
+  /**
+   * Terminates the thread: `kill` says why it failed (the 'exit' handler reports it); without
+   * one the termination is deliberate (shutdown): nothing failed.
+   */
   async terminate(kill?: Kill): Promise<void> {
     if (kill) this.#kill ??= kill;
+    else if (!this.#kill) this.#deliberate = true;
     if (!this.#alive) return;
     await this.#worker.terminate();
   }
 
   #exitInfo(code: number): ThreadExit {
     const incident = newIncident();
-    const base = { slot: this.slot, generation: this.generation, incident };
+    const base = {
+      slot: this.slot,
+      generation: this.generation,
+      incident,
+      deliberate: this.#deliberate && this.#kill === null && this.#error === null,
+    };
     if (this.#kill) {
       const k = this.#kill;
       return {

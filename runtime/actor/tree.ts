@@ -16,8 +16,9 @@
  * supervisor. Every operation of a node runs one at a time on its own queue, and a failure
  * report names the incarnation it is about, so a late or duplicate report is ignored.
  */
-import { SupervisorFailedError } from '../errors.js';
+import { ShutdownError, SupervisorFailedError } from '../errors.js';
 import { BACKOFF_DEFAULTS, Intensity, backoffDelay } from './backoff.js';
+import { monoNow } from './clock.js';
 import type { BackoffOptions } from './backoff.js';
 
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
@@ -72,6 +73,7 @@ export class Child {
   /** Failures in a row (reset after a calm run), for the backoff. */
   failures = 0;
   restarts = 0;
+  /** monoNow() of its last start. */
   startedAt = 0;
   node: SupervisionNode | null = null;
 
@@ -117,6 +119,8 @@ export class SupervisionNode {
   #scheduled = false;
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | null = null;
   #failure: SupervisorFailedError | null = null;
+  /** Stopped by a shutdown: it never starts again. */
+  #final = false;
 
   constructor(spec: NodeSpec, host: TreeHost) {
     this.name = spec.name;
@@ -143,9 +147,12 @@ export class SupervisionNode {
 
   /**
    * Starts every child in order and resolves once all run (after any restarts); rejects with
-   * SupervisorFailedError if the node failed on the way.
+   * SupervisorFailedError if the node failed on the way, ShutdownError if it was stopped for
+   * good (before, or on the way).
    */
   async start(): Promise<void> {
+    if (this.#final)
+      throw new ShutdownError('this supervisor was stopped: it does not start again');
     this.#state = 'starting';
     this.#failure = null;
     this.#intensity.reset();
@@ -163,11 +170,14 @@ export class SupervisionNode {
     await this.#settle();
     const failure = this.#failure as SupervisorFailedError | null;
     if (failure !== null) throw failure;
+    if (this.#final) throw new ShutdownError('this supervisor was stopped while starting');
     if (this.#state === 'starting') this.#state = 'running';
   }
 
-  /** Stops every child in reverse start order; cancels a pending backoff. */
+  /** Stops every child in reverse start order; cancels a pending backoff. A shutdown is for
+   * good: start() refuses afterwards. */
   async stop(kind: StopKind = 'shutdown'): Promise<void> {
+    if (kind === 'shutdown') this.#final = true;
     if (this.#state === 'stopped' || this.#state === 'failed') {
       await this.#ops;
       return;
@@ -190,6 +200,26 @@ export class SupervisionNode {
       this.#scheduled = true;
       void this.#enqueue(() => this.#process());
     }
+  }
+
+  /**
+   * A failure outside any child that still counts as a restart: a worker thread died (and was
+   * replaced) even with no actor running on it. Past the intensity the node fails. An incident
+   * its actors also report counts once.
+   */
+  recordIncident(incident: string, error: Error): void {
+    if (this.#state !== 'running' && this.#state !== 'starting') return;
+    if (this.#intensity.add(incident, monoNow())) return;
+    const s = this.#spec;
+    void this.#enqueue(() =>
+      this.#fail(
+        new SupervisorFailedError(
+          this.name,
+          `more than ${s.maxRestarts} restarts within ${s.withinMs} ms (last: ${error.message})`,
+          { cause: error },
+        ),
+      ),
+    );
   }
 
   // ---- internals ----
@@ -233,7 +263,7 @@ export class SupervisionNode {
       }
       if (c.incarnation === inc && c.state === 'starting') {
         c.state = 'running';
-        c.startedAt = Date.now();
+        c.startedAt = monoNow();
         this.#host.event({ type: 'started', node: this.name, child: c.id, incarnation: inc });
       }
     } catch (err) {
@@ -276,7 +306,7 @@ export class SupervisionNode {
     if (failed.length === 0) return;
 
     for (const [, f] of failed) {
-      if (!this.#intensity.add(f.incident)) {
+      if (!this.#intensity.add(f.incident, monoNow())) {
         const s = this.#spec;
         await this.#fail(
           new SupervisorFailedError(
@@ -307,7 +337,7 @@ export class SupervisionNode {
       set = affected.filter((c) => c.state !== 'stopped');
     }
 
-    const now = Date.now();
+    const now = monoNow();
     let delay = 0;
     for (const [c] of failed) {
       if (c.startedAt > 0 && now - c.startedAt >= this.#spec.backoff.resetAfterMs) c.failures = 0;

@@ -11,6 +11,7 @@ import { HighPerformanceRedis } from '../client/index.js';
 import { AbortError, ActorNotFoundError, InvalidArgumentError } from '../errors.js';
 import { ActorCell } from './cell.js';
 import type { CellHost } from './cell.js';
+import { monoNow } from './clock.js';
 import type { ActorRef, OffloadModule, OffloadOptions } from './define.js';
 import { loadDefinition } from './loader.js';
 import { Endpoint } from './endpoint.js';
@@ -23,6 +24,7 @@ import {
   BEAT_TIMEOUT,
   asError,
   fromWire,
+  toWire,
 } from './messages.js';
 import type {
   ActorCounters,
@@ -87,7 +89,7 @@ export class WorkerHost extends Endpoint implements CellHost {
   }
 
   #tick(): void {
-    const now = Date.now();
+    const now = monoNow();
     this.#beat[BEAT_LAST] = now;
     for (const cell of this.#cells.values()) cell.sweep(now);
   }
@@ -96,7 +98,7 @@ export class WorkerHost extends Endpoint implements CellHost {
 
   busy(cell: ActorCell, timeoutMs: number): void {
     const b = this.#beat;
-    b[BEAT_DEADLINE] = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
+    b[BEAT_DEADLINE] = timeoutMs > 0 ? monoNow() + timeoutMs : 0;
     b[BEAT_ACTOR] = cell.index;
     b[BEAT_TIMEOUT] = timeoutMs;
   }
@@ -224,13 +226,9 @@ export class WorkerHost extends Endpoint implements CellHost {
     });
   }
 
+  /** Counted in `to`'s dropped and logged by the supervisor (the sender moved on already). */
   protected undeliverableSend(to: string, error: Error): void {
-    this.emit({
-      type: 'log',
-      id: `thread ${this.slot}`,
-      level: 'error',
-      message: `a message to ${to} was dropped: it cannot be cloned across threads (${error.message})`,
-    });
+    this.emit({ type: 'undeliverable', to, error: toWire(error) });
   }
 
   // ---- control (comlink) ----
@@ -239,12 +237,9 @@ export class WorkerHost extends Endpoint implements CellHost {
     return {
       spawn: async (id, incarnation, fencingToken) => {
         const cell = this.#cell(id);
-        const def = await loadDefinition(
-          cell.p.module,
-          cell.p.export,
-          `actor ${cell.p.name} (${cell.p.module})`,
+        await cell.start(incarnation, fencingToken, () =>
+          loadDefinition(cell.p.module, cell.p.export, `actor ${cell.p.name} (${cell.p.module})`),
         );
-        await cell.start(def, incarnation, fencingToken);
       },
       stop: (id, incarnation, reason: StopReason) => this.#cell(id).stop(incarnation, reason),
       // The control API is asynchronous by contract (it crosses threads); these answer at once.
@@ -252,7 +247,7 @@ export class WorkerHost extends Endpoint implements CellHost {
         this.#cell(id).setMode(mode);
         return Promise.resolve();
       },
-      replacePeer: (slot, generation, port: MessagePort, reason) => {
+      replacePeer: (slot, generation, port: MessagePort | null, reason) => {
         this.replaceLink(slot, generation, port, reason);
         return Promise.resolve();
       },

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { HighPerformanceRedis } from '../../runtime/client/index.js';
 import { testClient } from '../support/client.js';
 import { freePort, keyPrefix } from '../support/redis-server.js';
-import { JOBS, PROBE, redisUrl, runCli, startCli, tempDir, waitFor } from './helpers.js';
+import { JOBS, PROBE, redisUrl, runCli, startCli, tempDir, waitFor, within } from './helpers.js';
 
 const EXIT = { OK: 0, FAILURE: 1, USAGE: 2, FORCED: 130 };
 
@@ -110,6 +110,50 @@ test('run --for: starts, runs, stops gracefully, exits 0', async () => {
   assert.match(res.stdout, /started e on thread 1/);
   assert.match(res.stdout, /--for 300ms elapsed: stopping/);
   assert.match(res.stdout, /stopped in \d+ ms/);
+});
+
+test('run --for fires while start() is still pending (an init that keeps failing): exit 0', async () => {
+  const dir = configDir({
+    ...fast,
+    supervision: { maxRestarts: 50, withinMs: 1000, backoff: { minMs: 200, maxMs: 200 } },
+    actors: [
+      { name: 'ok', module: PROBE },
+      { name: 'flaky', module: PROBE, options: { failInit: true } },
+    ],
+  });
+  const app = startCli(['run', dir, '--for', '500ms']);
+  try {
+    const res = await within(app.result, 8000, 'cyredis run --for 500ms');
+    assert.is(res.code, EXIT.OK, res.stdout + res.stderr);
+    assert.match(res.stdout, /--for 500ms elapsed: stopping/);
+    assert.match(res.stdout, /stopped in \d+ ms/);
+  } finally {
+    app.child.kill('SIGKILL');
+  }
+});
+
+test('bad input is one line and exit 2: a bad --redis, a malformed REDIS_URL, a throwing config', async () => {
+  const noStack = (text: string): void => assert.not.match(text, /\n\s+at /, text);
+  const flag = await runCli(['status', '--redis', 'http://nope']);
+  assert.is(flag.code, EXIT.USAGE, flag.stderr);
+  assert.match(flag.stderr, /^cyredis: --redis: options\.url must start with redis:\/\//);
+  noStack(flag.stderr);
+  const env = await runCli(['status'], { REDIS_URL: 'garbage' });
+  assert.is(env.code, EXIT.USAGE, env.stderr);
+  assert.match(env.stderr, /^cyredis: REDIS_URL: options\.url is not a valid URL/);
+  noStack(env.stderr);
+  const factory = tempDir({
+    'cyredis.config.mjs': `export default () => { throw new Error('REDIS_URL is not set'); };`,
+  });
+  for (const cmd of ['check', 'run']) {
+    const res = await runCli([cmd, factory]);
+    assert.is(res.code, EXIT.USAGE, res.stderr);
+    assert.match(
+      res.stderr,
+      /cyredis\.config\.mjs: \(file\) its config function threw: REDIS_URL is not set/,
+    );
+    noStack(res.stderr);
+  }
 });
 
 test('run: exit 1 when the actors cannot start, or when the supervisor gives up later', async () => {

@@ -172,7 +172,28 @@ const cases: [string, unknown, string, RegExp][] = [
     'unresponsiveMs under heartbeatMs',
     { heartbeatMs: 500, unresponsiveMs: 400, actors: [ok] },
     'unresponsiveMs',
-    /more than heartbeatMs/,
+    /must be at least 2 × heartbeatMs \(1000\)/,
+  ],
+  [
+    'heartbeatMs over half the default unresponsiveMs',
+    { heartbeatMs: 6000, actors: [ok] },
+    'heartbeatMs',
+    /must be at most half of unresponsiveMs \(5000, the default\)/,
+  ],
+  [
+    'a resource limit no thread can boot with',
+    { resourceLimits: { maxOldGenerationSizeMb: 1, maxYoungGenerationSizeMb: 1 }, actors: [ok] },
+    'resourceLimits.maxOldGenerationSizeMb',
+    /must be at least 16: with less a worker thread dies while it boots/,
+  ],
+  [
+    'redis options that cannot be copied to a thread',
+    {
+      redis: { url: 'rediss://h:6380', tls: { checkServerIdentity: () => undefined } },
+      actors: [ok],
+    },
+    'redis.tls.checkServerIdentity',
+    /must be plain data \(it is copied to every worker thread\)/,
   ],
   ['a config that is not an object', [], '(config)', /must be an object/],
 ];
@@ -213,6 +234,74 @@ test('the Supervisor constructor validates before anything starts', () => {
     () => new Supervisor({ actors: [] }),
     (e: Error) => e instanceof ConfigError && /actors must list/.test(e.message),
   );
+});
+
+test('odd values anywhere: always a ConfigError naming the field, never a TypeError', () => {
+  const dir = tempDir({ 'ok.mjs': 'export default { receive() {} }' });
+  const odd: unknown[] = [
+    null,
+    NaN,
+    Infinity,
+    -1,
+    1.5,
+    2 ** 60,
+    'x',
+    '',
+    {},
+    [],
+    true,
+    10n,
+    Symbol('s'),
+    () => 1,
+    Object.create(null),
+  ];
+  const paths = [
+    ['redis'],
+    ['namespace'],
+    ['threads'],
+    ['heartbeatMs'],
+    ['unresponsiveMs'],
+    ['creditWindow'],
+    ['resourceLimits'],
+    ['resourceLimits', 'stackSizeMb'],
+    ['placement'],
+    ['placement', 'leaseTtlMs'],
+    ['supervision'],
+    ['supervision', 'backoff'],
+    ['supervision', 'strategy'],
+    ['actors'],
+    ['actors', 0],
+    ['actors', 0, 'name'],
+    ['actors', 0, 'module'],
+    ['actors', 0, 'options'],
+    ['actors', 0, 'instances'],
+    ['actors', 0, 'kind'],
+    ['actors', 0, 'restart'],
+    ['actors', 0, 'singleton'],
+  ];
+  const wrong: string[] = [];
+  for (const path of paths)
+    for (const v of odd) {
+      const cfg: Record<string, unknown> = { actors: [{ name: 'a', module: './ok.mjs' }] };
+      let at = cfg as Record<string | number, unknown>;
+      for (const k of path.slice(0, -1)) at = (at[k] ??= {}) as Record<string | number, unknown>;
+      at[path.at(-1)!] = v;
+      try {
+        validateConfig(cfg, { baseDir: dir, kinds });
+      } catch (err) {
+        if (!(err instanceof ConfigError))
+          wrong.push(`${path.join('.')} = ${String(v)}: ${String(err)}`);
+      }
+    }
+  for (const input of [null, undefined, 'x', 5, { tree: {}, file: 'x', actors: [] }])
+    try {
+      new Supervisor(input as never, { logger: null });
+      wrong.push(`new Supervisor(${JSON.stringify(input)}) accepted it`);
+    } catch (err) {
+      if (!(err instanceof ConfigError))
+        wrong.push(`new Supervisor(${JSON.stringify(input)}): ${String(err)}`);
+    }
+  assert.equal(wrong, []);
 });
 
 test('a valid config resolves defaults, instances and module URLs', () => {

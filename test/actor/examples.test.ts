@@ -6,7 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../../runtime/paths.js';
+import type { HighPerformanceRedis } from '../../runtime/client/index.js';
+import { testClient } from '../support/client.js';
+import { keyPrefix } from '../support/redis-server.js';
 import { redisUrl, runCli } from './helpers.js';
 
 const root = (await import('../../index.js')) as Record<string, unknown>;
@@ -39,6 +43,25 @@ it('CYREDIS_RUN_FOR bounds any example (the ticker)', async () => {
   const res = await runCli(['run', example('ticker')], { CYREDIS_RUN_FOR: '700ms' });
   assert.is(res.code, 0, res.stdout + res.stderr);
   assert.match(res.stdout, /\[sink\] saw \d+ ticks \(shutdown\)/);
+});
+
+it('the redis-writer leader fences its writes: Redis refuses one with a lower token', async () => {
+  const leader = pathToFileURL(join(example('redis-writer'), 'leader.mjs')).href;
+  const { fencedSet } = (await import(leader)) as {
+    fencedSet?: (r: HighPerformanceRedis) => (k: string, t: number, v: string) => Promise<boolean>;
+  };
+  assert.type(fencedSet, 'function', 'leader.mjs exports its fenced write');
+  const redis = await testClient();
+  try {
+    const key = `${keyPrefix('fence')}leader`;
+    const write = fencedSet!(redis);
+    assert.is(await write(key, 5, 'from 5'), true);
+    assert.is(await write(key, 3, 'from a deposed leader'), false);
+    assert.is(await redis.hget(key, 'value'), 'from 5');
+    assert.is(await write(key, 6, 'from 6'), true);
+  } finally {
+    await redis.close();
+  }
 });
 
 test('examples need the actor runtime exported from the package root', () => {

@@ -15,7 +15,7 @@ import {
 } from '../../runtime/errors.js';
 import type { Supervisor } from '../../runtime/actor/index.js';
 import { rejects } from '../support/assert.js';
-import { probe, sleep, stopAll, supervisor, waitFor } from './helpers.js';
+import { probe, sleep, stopAll, supervisor, waitFor, within } from './helpers.js';
 
 test.after.each(stopAll);
 
@@ -207,6 +207,70 @@ test('ctx.stop(): transient actors end for good, permanent ones come back', asyn
   assert.is((await info(sup, 'p')).incarnation, 2);
   const s = await sup.stats();
   assert.is(s.actors.find((a) => a.id === 't')!.state, 'stopped');
+});
+
+test('ctx.stop() from init, or from an async timer run, ends the actor (it does not wedge)', async () => {
+  const sup = supervisor([
+    probe('fromInit', { restart: 'transient', options: { stopInInit: true } }),
+    probe('fromTimer', { restart: 'transient', options: { stopFromTimerRun: 3 } }),
+  ]);
+  const stopped: string[] = [];
+  sup.on('actor:stopped', (e) => e.reason === 'normal' && stopped.push(e.id));
+  await sup.start();
+  await waitFor(() => stopped.length === 2, 3000, 'both to end');
+  assert.equal(stopped.sort(), ['fromInit', 'fromTimer']);
+  for (const id of ['fromInit', 'fromTimer'])
+    await rejects(() => within(sup.call(id, { op: 'get' }), 1000, id), ActorDiedError, /stopped/);
+});
+
+test('a dead thread is replaced at once, then after a growing backoff (per slot)', async () => {
+  const sup = supervisor([probe('a')], {
+    threads: 1,
+    supervision: { maxRestarts: 10, backoff: { minMs: 300, maxMs: 300, jitter: 0 } },
+  });
+  const ev = record(sup);
+  await sup.start();
+  const alive = async () => (await sup.stats()).threads[0];
+  await rejects(() => sup.call('a', { op: 'exit' }), ActorDiedError);
+  const first = await alive();
+  assert.ok(first.alive && first.generation === 2, 'the first death: replaced at once');
+  await waitFor(() => ev.restarting.length === 1);
+  await sleep(320); // the restarted actor runs again
+  await rejects(() => sup.call('a', { op: 'exit' }), ActorDiedError);
+  await sleep(150);
+  const during = await alive();
+  assert.is(during.alive, false, 'the second death in a row waits out the backoff (300 ms)');
+  await waitFor(async () => (await alive()).alive, 2000, 'the replacement');
+  assert.is((await alive()).generation, 3);
+  await waitFor(async () => (await sup.stats()).actors[0].state === 'running', 3000, 'a again');
+});
+
+test('a replaced thread counts toward the root intensity, with no actor running on it too', async () => {
+  // `t` is temporary: its death is not restarted; only the thread is replaced.
+  const sup = supervisor([probe('t', { restart: 'temporary' })], {
+    threads: 1,
+    supervision: { maxRestarts: 0, withinMs: 5000 },
+  });
+  await sup.start();
+  await rejects(() => sup.call('t', { op: 'exit' }), ActorDiedError);
+  const err = await rejects(() => within(sup.done, 3000, 'done'), SupervisorFailedError);
+  assert.match(err.message, /more than 0 restarts .*exited with code 1/);
+});
+
+test('long synchronous init or handler within its timeout is not taken for a hang', async () => {
+  // unresponsiveMs 200 (heartbeat 50): the heartbeat cannot run while they do, for 500 ms.
+  const sup = supervisor(
+    [
+      probe('slowInit', { initTimeoutMs: 5000, options: { initSpinMs: 500 } }),
+      probe('slowHandler', { handlerTimeoutMs: 5000 }),
+    ],
+    { threads: 1, unresponsiveMs: 200 },
+  );
+  const ev = record(sup);
+  await sup.start();
+  assert.is(await sup.call('slowHandler', { op: 'spinFor', ms: 500 }), 500);
+  assert.equal(ev.exits, []);
+  assert.equal(ev.failed, []);
 });
 
 test('many calls pending when an actor dies: every one rejects, none hangs', async () => {

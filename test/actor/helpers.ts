@@ -2,6 +2,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Supervisor } from '../../runtime/actor/index.js';
 import type {
@@ -22,6 +24,8 @@ setTimeout(() => {
 
 export const PROBE = new URL('./fixtures/probe.js', import.meta.url).href;
 export const SINGLETON = new URL('./fixtures/singleton.js', import.meta.url).href;
+export const LEADER = new URL('./fixtures/leader.js', import.meta.url).href;
+export const SLOW_LOAD = new URL('./fixtures/slow-load.js', import.meta.url).href;
 export const JOBS = new URL('./fixtures/jobs.js', import.meta.url).href;
 export const CLI = join(PACKAGE_ROOT, 'bin', 'cyredis.mjs');
 
@@ -153,4 +157,67 @@ export function tempDir(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(process.env.CYREDIS_TEST_TMP ?? '/tmp', 'actor-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+/**
+ * A TCP proxy to Redis whose traffic can be frozen (held, not dropped; delivered on thaw): a
+ * network partition. Connections are numbered in the order they were accepted; `freeze` may
+ * spare some (a supervisor's main connection is its first, its threads' come later), and
+ * freezes every connection accepted while frozen.
+ */
+export async function freezableProxy(host: string, port: number) {
+  let frozen = false;
+  let spared = new Set<number>();
+  const held: [Socket, Buffer][] = [];
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((client) => {
+    const n = accepted++;
+    const upstream = connect(port, host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    const forward = (to: Socket) => (data: Buffer) => {
+      if (frozen && !spared.has(n)) held.push([to, data]);
+      else to.write(data);
+    };
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    /** How many connections were accepted so far. */
+    get connections() {
+      return accepted;
+    },
+    freeze: (except: number[] = []) => {
+      spared = new Set(except);
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+      for (const [to, data] of held.splice(0)) to.write(data);
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Rejects when `p` has not settled within `ms` (a hang is a failure, not a stuck run). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

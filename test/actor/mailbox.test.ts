@@ -1,14 +1,18 @@
 /**
  * Bounded mailboxes and backpressure: a sender on the same thread waits while the mailbox is
  * full; senders on other threads (and the main thread) are bounded by credits, acked once per
- * half window rather than once per message.
+ * half window rather than once per message. A sender that gives up (timeout) leaves no waiter
+ * behind.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { MessageChannel } from 'node:worker_threads';
 import { ActorCallError, TimeoutError } from '../../runtime/errors.js';
+import { Link } from '../../runtime/actor/link.js';
+import { Mailbox } from '../../runtime/actor/mailbox.js';
 import type { Supervisor } from '../../runtime/actor/index.js';
 import { rejects } from '../support/assert.js';
-import { probe, stopAll, supervisor, waitFor } from './helpers.js';
+import { probe, stopAll, supervisor, waitFor, within } from './helpers.js';
 
 test.after.each(stopAll);
 
@@ -92,6 +96,32 @@ test('a send with timeoutMs rejects with TimeoutError when no room comes in time
     TimeoutError,
     /did not take the message/,
   );
+});
+
+test('a wait that timed out leaves nothing behind (a producer retrying against a stuck actor)', async () => {
+  const box = new Mailbox(1);
+  box.push({ msg: 1, cid: 0, rs: 0, via: null });
+  for (let i = 0; i < 200; i++)
+    await box.waitSpace(1, () => new TimeoutError('full')).catch(() => {});
+  assert.is(box.waiting, 0, 'mailbox waiters');
+  const woken = box.waitSpace(1000);
+  assert.is(box.waiting, 1);
+  box.shift();
+  await woken; // room: the one still waiting is woken, in order
+  assert.is(box.waiting, 0);
+
+  const { port1, port2 } = new MessageChannel();
+  const noop = { onMessage() {}, onReply() {}, onUndeliverable() {} };
+  const link = new Link(port1, 0, 1, 2, noop);
+  assert.ok(link.trySpend('sink') && link.trySpend('sink') && !link.trySpend('sink'));
+  for (let i = 0; i < 200; i++) await within(link.waitCredit('sink', 1), 1000, 'a timed wait');
+  assert.is(link.waiting, 0, 'credit waiters');
+  const credited = link.waitCredit('sink');
+  link.refund('sink');
+  await credited;
+  assert.is(link.waiting, 0);
+  link.close();
+  port2.close();
 });
 
 test.run();

@@ -4,6 +4,7 @@ import {
   ActorCallError,
   ActorNotFoundError,
   ConfigError,
+  InvalidArgumentError,
   ShutdownError,
   TimeoutError,
 } from '../../runtime/errors.js';
@@ -117,6 +118,22 @@ test('typed errors: unknown actor, call timeout, handler failure, intake closed'
   const stopping = sup.stop({ timeoutMs: 100 });
   await rejects(() => sup.call('a', { op: 'get' }), ShutdownError);
   await stopping;
+});
+
+test("a message that cannot be cloned: supervisor.send rejects naming it; an actor's is counted as dropped", async () => {
+  const sup = supervisor([probe('a'), probe('b')]); // a on thread 0, b on thread 1
+  await sup.start();
+  const bad = { op: 'get', fn: () => 1 } as never;
+  await rejects(
+    () => sup.send('a', bad),
+    InvalidArgumentError,
+    /^msg cannot be sent to another thread/,
+  );
+  await rejects(() => sup.call('a', bad), InvalidArgumentError, /^msg cannot be sent/);
+  // From an actor to another thread: its send resolved already when the batch fails to clone.
+  await sup.call('a', { op: 'sendUncloneable', to: 'b' });
+  await waitFor(async () => (await sup.stats()).actors.find((x) => x.id === 'b')!.dropped === 1);
+  assert.is(await sup.call('b', { op: 'get' }), 0, 'b is fine');
 });
 
 test('a call whose handler throws rejects with ActorCallError carrying the cause', async () => {

@@ -1,0 +1,135 @@
+/**
+ * Shutdown against what is still starting: an init that never ends, a start() waiting on a
+ * slow Redis; the exit code of handleSignals() after a failure; and a clean stop that reports
+ * no thread exits.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ShutdownError } from '../../runtime/errors.js';
+import { testClient } from '../support/client.js';
+import { keyPrefix, sharedRedis } from '../support/redis-server.js';
+import {
+  PROBE,
+  freezableProxy,
+  probe,
+  sleep,
+  stopAll,
+  supervisor,
+  tempDir,
+  waitFor,
+  within,
+} from './helpers.js';
+
+test.after.each(stopAll);
+
+test('stop() cuts short an init that never ends (initTimeoutMs 0): stopTimeoutMs, not forever', async () => {
+  const sup = supervisor(
+    [
+      probe('a'),
+      probe('stuck', { initTimeoutMs: 0, stopTimeoutMs: 200, options: { initMs: 60_000 } }),
+    ],
+    { threads: 1 },
+  );
+  const started: string[] = [];
+  sup.on('actor:started', (e) => started.push(e.id));
+  const starting = sup.start().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  await waitFor(() => started.includes('a'), 5000, 'a to start');
+  await sleep(100); // stuck's init runs now
+  const t0 = performance.now();
+  const report = await within(sup.stop(), 5000, 'stop()');
+  const took = performance.now() - t0;
+  assert.ok(took < 2000, `stop() took ${took} ms`);
+  assert.is(report.drained, true);
+  assert.instance(await within(starting, 1000, 'start()'), ShutdownError);
+  assert.is(sup.state, 'stopped');
+});
+
+test('stop() while start() waits on a slow Redis: start rejects, nothing starts or registers after', async () => {
+  const server = await sharedRedis();
+  const proxy = await freezableProxy(server.host, server.port);
+  const redis = await testClient();
+  const namespace = keyPrefix('slowstart').replace(/:$/, '').replace(/:/g, '-');
+  const sup = supervisor([probe('a')], {
+    redis: proxy.url,
+    namespace,
+    placement: { heartbeatMs: 100, leaseTtlMs: 4000 },
+  });
+  const started: string[] = [];
+  sup.on('actor:started', (e) => started.push(e.id));
+  try {
+    proxy.freeze(); // Redis answers late (a failover, a busy server)
+    const starting = sup.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await sleep(50);
+    const stopping = sup.stop(); // SIGINT meanwhile
+    await sleep(200);
+    proxy.thaw(); // the registration goes through now, after the stop
+    await within(stopping, 5000, 'stop()');
+    assert.instance(await within(starting, 5000, 'start()'), ShutdownError);
+    await sleep(400); // heartbeats (100 ms) would re-register; threads would start
+    assert.equal(started, [], 'nothing started after the stop');
+    assert.is(sup.state, 'stopped');
+    assert.ok(
+      (await sup.stats()).threads.every((t) => !t.alive),
+      'no thread running',
+    );
+    assert.is(await redis.call('EXISTS', `cy:sup:{${namespace}}:${sup.id}`), 0);
+    assert.is(await redis.call('ZSCORE', `cy:sups:{${namespace}}`, sup.id), null);
+  } finally {
+    proxy.thaw();
+    await stopAll();
+    proxy.close();
+    await redis.close();
+  }
+});
+
+test('handleSignals(): SIGTERM after the supervisor failed exits 1 (from done), once closed', async () => {
+  const index = new URL('../../index.js', import.meta.url).href;
+  const dir = tempDir({
+    'app.mjs': `
+import { Supervisor } from ${JSON.stringify(index)};
+const sup = new Supervisor(
+  { threads: 1, heartbeatMs: 50, supervision: { maxRestarts: 0 }, actors: [{ name: 'a', module: ${JSON.stringify(PROBE)} }] },
+  { logger: null },
+);
+sup.handleSignals();
+sup.done.catch(() => {});
+sup.on('failed', () => console.log('failed'));
+await sup.start();
+setInterval(() => {}, 1000); // the app's own server keeps the process up
+await sup.call('a', { op: 'throw' }).catch(() => {});
+`,
+  });
+  const child = spawn(process.execPath, [join(dir, 'app.mjs')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    await waitFor(() => out.includes('failed'), 10_000, 'the supervisor to fail');
+    child.kill('SIGTERM');
+    assert.is(await within(exited, 10_000, 'exit'), 1, out);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('a clean stop reports no thread exits (they are not failures)', async () => {
+  const sup = supervisor([probe('a'), probe('b')]);
+  const exits: string[] = [];
+  sup.on('thread:exit', (e) => exits.push(e.error.message));
+  await sup.start();
+  await sup.stop();
+  assert.equal(exits, []);
+});
+
+test.run();

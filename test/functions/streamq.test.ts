@@ -18,7 +18,7 @@ test('a business id is enqueued once; the group is created on the first enqueue'
   assert.is(await fx.streamq.enqueue(q, 'order-1', '{"qty":2}'), null);
   assert.is(await redis.call('XLEN', `cy:sq:{${q}}:stream`), 1);
   const [m] = await fx.streamq.read(q, G, 'c1', { count: 10 });
-  assert.equal(m, { streamId: id!, businessId: 'order-1', payload: '{"qty":1}' });
+  assert.equal(m, { streamId: id!, businessId: 'order-1', payload: '{"qty":1}', consumer: 'c1' });
   // A dedup window lets an id come back once it has passed.
   const q2 = keyPrefix('sq') + 'window';
   assert.ok(await fx.streamq.enqueue(q2, 'x', 'a', { dedupWindowMs: 50 }));
@@ -43,7 +43,7 @@ test('a crashed consumer: its entry is claimed by another; exactly one ack compl
     minIdleMs: 50,
     maxDeliveries: 5,
   });
-  assert.equal(claimed, [held]);
+  assert.equal(claimed, [{ ...held, consumer: 'rescuer' }]);
   assert.is(await fx.streamq.isDone(q, 'pay-7'), false);
   assert.is(await fx.streamq.ack(q, G, claimed[0]), true, 'first completion');
   assert.is(await fx.streamq.isDone(q, 'pay-7'), true);
@@ -104,8 +104,9 @@ test('poison pill: quarantined after maxDeliveries, out of the stream and the pe
   await fx.streamq.enqueue(q, 'bad', 'crashes-the-worker');
   const opts = { minIdleMs: 0, maxDeliveries: 3 };
   const [first] = await fx.streamq.read(q, G, 'w1'); // delivery 1
-  assert.equal((await fx.streamq.claimStale(q, G, 'w2', opts)).claimed, [first]); // 2
-  assert.equal((await fx.streamq.claimStale(q, G, 'w3', opts)).claimed, [first]); // 3
+  const as = (consumer: string): StreamQueueMessage[] => [{ ...first, consumer }];
+  assert.equal((await fx.streamq.claimStale(q, G, 'w2', opts)).claimed, as('w2')); // 2
+  assert.equal((await fx.streamq.claimStale(q, G, 'w3', opts)).claimed, as('w3')); // 3
   const r = await fx.streamq.claimStale(q, G, 'w4', opts);
   assert.equal(r.claimed, []);
   assert.equal(r.quarantined, [first.streamId]);
@@ -118,6 +119,7 @@ test('poison pill: quarantined after maxDeliveries, out of the stream and the pe
       deliveries: quarantined.deliveries,
       group: quarantined.group,
       reason: quarantined.reason,
+      consumer: quarantined.consumer,
     },
     {
       businessId: 'bad',
@@ -126,6 +128,7 @@ test('poison pill: quarantined after maxDeliveries, out of the stream and the pe
       deliveries: 3,
       group: G,
       reason: 'max_deliveries',
+      consumer: 'w3',
     },
   );
   assert.is(await redis.call('XLEN', `cy:sq:{${q}}:stream`), 0);
@@ -143,8 +146,8 @@ test('nack makes a pending entry claimable at once; nack of a non-pending entry 
     minIdleMs: 3_600_000,
     maxDeliveries: 9,
   });
-  assert.equal(claimed, [m]);
-  await fx.streamq.ack(q, G, m);
+  assert.equal(claimed, [{ ...m, consumer: 'w2' }]);
+  await fx.streamq.ack(q, G, claimed[0]);
   await rejects(() => fx.streamq.nack(q, G, m.streamId), NotFoundError);
 });
 
@@ -180,7 +183,14 @@ test('bad arguments are refused and nothing is written', async () => {
       () => fx.streamq.claimStale(q, G, 'c', { minIdleMs: 1, maxDeliveries: 0 }),
       'options.maxDeliveries',
     ],
-    [() => fx.streamq.ack(q, G, { streamId: '', businessId: 'b' }), 'message.streamId'],
+    [
+      () => fx.streamq.ack(q, G, { streamId: '', businessId: 'b', consumer: 'c' }),
+      'message.streamId',
+    ],
+    [
+      () => fx.streamq.ack(q, G, { streamId: '1-1', businessId: 'b', consumer: '' }),
+      'message.consumer',
+    ],
   ];
   for (const [fn, field] of cases)
     assert.is((await rejects(fn, InvalidArgumentError)).field, field);
@@ -329,7 +339,7 @@ test('ack validates the stream id fully and XACKs before recording: a refused ac
     '1-18446744073709551616',
   ]) {
     const err = await rejects(
-      () => fx.streamq.ack(q, G, { streamId: bad, businessId: m.businessId }),
+      () => fx.streamq.ack(q, G, { ...m, streamId: bad }),
       InvalidArgumentError,
     );
     assert.is(err.field, 'streamId');
@@ -340,6 +350,7 @@ test('ack validates the stream id fully and XACKs before recording: a refused ac
   assert.is(
     await fx.streamq.ack(q, G, {
       streamId: '18446744073709551615-18446744073709551615',
+      consumer: 'c1',
       businessId: 'z',
     }),
     false,
@@ -359,6 +370,59 @@ test('an entry quarantined while a slow consumer holds it: the late ack is not a
   assert.is(await slow.streamq.ack(q, G, held), false, 'quarantined: discard the effects');
   assert.is(await fx.streamq.isDone(q, 'pay-1'), false, 'not recorded as done');
   assert.is((await fx.streamq.quarantined(q))[0].businessId, 'pay-1');
+});
+
+test("ack only from the consumer the entry is pending for: another consumer's ack writes nothing", async () => {
+  const { fx, redis } = await fxClient();
+  const [a, b] = await Promise.all(
+    [client(), client()].map(async (c) => new RedisFunctions(await c)),
+  );
+  const q = keyPrefix('sq') + 'owner';
+  const done = `cy:sq:{${q}}:done`;
+  for (let i = 0; i < 20; i++) await fx.streamq.enqueue(q, `pay-${i}`, 'p');
+  const held = await a.streamq.read(q, G, 'A', { count: 100 });
+  assert.is(held.length, 20);
+  await sleep(15);
+  const { claimed } = await b.streamq.claimStale(q, G, 'B', { minIdleMs: 10, maxDeliveries: 5 });
+  assert.is(claimed.length, 20);
+  // A stale completion record: any prune with a 60 s retention would drop it.
+  await redis.call('ZADD', done, 1, 'long-ago');
+  const state = async (): Promise<unknown[]> => [
+    (await pendingRows(redis, q)).map(([id, owner, , n]) => [id, owner, n]),
+    await redis.call('ZRANGE', done, 0, -1, 'WITHSCORES'),
+    await redis.call('XLEN', streamOf(q)),
+  ];
+  const before = await state();
+  const retention = { doneRetentionMs: 60_000 };
+  const late = await Promise.all(held.map((m) => a.streamq.ack(q, G, m, retention)));
+  assert.equal(
+    late,
+    held.map(() => false),
+    'the original holder lost them to the claim',
+  );
+  assert.equal(await state(), before, 'no XACK, no record, no prune');
+  // Both consumers ack at once from their own connections: only B's acks complete.
+  const [fromA, fromB] = await Promise.all([
+    Promise.all(held.map((m) => a.streamq.ack(q, G, m, retention))),
+    Promise.all(claimed.map((m) => b.streamq.ack(q, G, m, retention))),
+  ]);
+  assert.equal(
+    fromA,
+    held.map(() => false),
+  );
+  assert.equal(
+    fromB,
+    claimed.map(() => true),
+  );
+  assert.equal(await pendingRows(redis, q), []);
+  assert.is(await redis.call('ZCARD', done), 20, 'the 20 completions; long-ago pruned by them');
+  // A raw ack naming no consumer is refused before anything is read or written.
+  const keys = ['stream', 'dedup', 'done', 'quarantine'].map((x) => `cy:sq:{${q}}:${x}`);
+  const err = await rejects(
+    () => fx.call('cy_streamq_ack', keys, [G, held[0].streamId, 'pay-0', '']),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'consumer');
 });
 
 test('binary payloads: byte-exact with { binary: true }, strings by default', async () => {

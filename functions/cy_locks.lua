@@ -110,16 +110,21 @@ local function name(s, field)
   return s
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -269,13 +274,13 @@ local function status(keys)
   return {holder, tonumber(token), rcall('PTTL', keys[1]), tonumber(count)}
 end
 
-register{function_name = 'cy_locks_acquire', keys = one_resource, callback = acquire,
+register{function_name = 'cy_locks_acquire', args = 2, keys = one_resource, callback = acquire,
   description = 'take or re-enter a lock: {1, token, holdCount} | {0, -2, pttl}'}
-register{function_name = 'cy_locks_release', keys = lock_key, callback = release,
+register{function_name = 'cy_locks_release', args = 1, keys = lock_key, callback = release,
   description = 'release one hold: 1 released, 0 still held, -1 not owner'}
-register{function_name = 'cy_locks_refresh', keys = lock_key, callback = refresh,
+register{function_name = 'cy_locks_refresh', args = 2, keys = lock_key, callback = refresh,
   description = 'reset the lease: 1 | -1 not owner'}
-register{function_name = 'cy_locks_try_multi', keys = resources, callback = try_multi,
+register{function_name = 'cy_locks_try_multi', args = 2, keys = resources, callback = try_multi,
   description = 'all-or-nothing multi-lock in one slot: {1, tokens...} | {0, index}'}
-register{function_name = 'cy_locks_status', keys = lock_key, callback = status,
+register{function_name = 'cy_locks_status', args = 0, keys = lock_key, callback = status,
   flags = {'no-writes'}, description = '{owner, token, pttl, holdCount}'}

@@ -360,5 +360,60 @@ test('EVAL scripts refuse integers past 2^53 before any write', async () => {
   assert.equal(await keysLike(redis, `${p}*`), []);
 });
 
+test('EVAL scripts check their KEYS count first: a wrong count is ERR_CY_ARG keys, nothing written', async () => {
+  const redis = await client();
+  const t = `{${keyPrefix('evalkeys')}}`;
+  const k = (n: number): string[] => Array.from({ length: n }, (_, i) => `${t}k${i}`);
+  // Each script with arguments that would write if its keys were accepted.
+  const calls: Record<BundledScript, { keys: number[]; args: string[] }> = {
+    rate_limiter: { keys: [0, 2], args: ['5', '1000', '0', ''] },
+    distributed_lock: { keys: [0, 2], args: ['acquire', 'o', '1000'] },
+    smart_cache: { keys: [0, 1, 3], args: ['set', 'v', '1000'] },
+    job_queue: { keys: [0, 5, 7], args: ['push', 'p'] },
+    sliding_window: { keys: [0, 2], args: ['5', '1000', ''] },
+    token_bucket: { keys: [0, 2], args: ['5', '1', ''] },
+    bounded_increment: { keys: [0, 2], args: ['1', '0', '10'] },
+    batch_set_ttl: { keys: [0], args: ['1000'] },
+    priority_push: { keys: [0, 2], args: ['1', 'item'] },
+    priority_pop: { keys: [0, 2], args: ['1'] },
+    cache_set_evict: { keys: [0, 1, 4], args: ['v', '1000', '5'] },
+    cache_get_lru: { keys: [0, 2, 4], args: [] },
+  };
+  assert.equal(Object.keys(calls).sort(), [...BUNDLED_SCRIPTS].sort(), 'every script');
+  for (const [name, { keys, args }] of Object.entries(calls)) {
+    for (const n of keys) {
+      const err = await rejects(
+        () => redis.call('EVAL', bundledScript(name).source, n, ...k(n), ...args),
+        ReplyError,
+      );
+      assert.match(err.message, /^ERR_CY_ARG keys /, `${name} with ${n} keys: ${err.message}`);
+      assert.equal(await keysLike(redis, `${t}*`), [], `${name} with ${n} keys wrote`);
+    }
+  }
+});
+
+test('bounded_increment: a stored counter past 2^53 is refused, not rounded', async () => {
+  const redis = await client();
+  const s = new ScriptHelper(redis);
+  const key = keyPrefix('clamp') + 'stored';
+  await redis.call('SET', key, '9007199254740993'); // 2^53 + 1: a Lua number would read 2^53
+  await rejects(
+    () => s.boundedIncrement(key, -1, 0, 1e15),
+    ReplyError,
+    /not an integer or out of range/,
+  );
+  assert.is(await redis.call('GET', key), '9007199254740993', 'nothing written');
+  await redis.call('SET', key, String(Number.MAX_SAFE_INTEGER - 1));
+  assert.equal(await s.boundedIncrement(key, 1, 0, Number.MAX_SAFE_INTEGER), {
+    applied: true,
+    value: Number.MAX_SAFE_INTEGER,
+  });
+  assert.equal(await s.boundedIncrement(key, 1, 0, Number.MAX_SAFE_INTEGER), {
+    applied: false,
+    value: Number.MAX_SAFE_INTEGER,
+  });
+  await rejects(() => s.boundedIncrement(key, 1, 0, 2 ** 53), InvalidArgumentError);
+});
+
 test.after(closeAll);
 test.run();

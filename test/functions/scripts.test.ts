@@ -11,6 +11,7 @@ import {
 import { HighPerformanceRedis } from '../../runtime/client/index.js';
 import type { BundledScript } from '../../lua/index.js';
 import {
+  CyRedisError,
   InvalidArgumentError,
   NotFoundError,
   ReplyError,
@@ -293,6 +294,58 @@ test('a script registered again by another process is seen at the next execute (
   await C.registerScript('greet', "return 'v5'", '5');
   await A.reloadAllScripts();
   assert.is(await C.executeScript('greet'), 'v5');
+});
+
+test('after a restart lost the namespace, a manager that missed a registration never brings back the older copy', async () => {
+  const server = await startRedis();
+  const conns = [0, 1].map(() => {
+    const c = new HighPerformanceRedis({ host: server.host, port: server.port });
+    c.on('error', () => {});
+    return c;
+  });
+  try {
+    const [A, B] = conns.map((c) => new LuaScriptManager(c, 'cy:scripts:{restart}'));
+    await A.registerScript('greet', "return 'old'", '1');
+    await sleep(2); // registeredAt is in ms: B's registration comes strictly later
+    await B.registerScript('greet', "return 'new'", '2');
+    // A never ran the script since: it holds the old copy in memory.
+    await server.restart(); // no persistence: the namespace hash and the script cache are gone
+    for (let i = 0; i < 100; i++) {
+      const up = await Promise.all(
+        conns.map((c) =>
+          c.call('PING').then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      if (up.every(Boolean)) break;
+      await sleep(50);
+    }
+    assert.ok((await A.reloadAllScripts()).greet.ok, 'A writes back what it has');
+    // B still runs its newer copy and puts it back; A adopts it at its next execute.
+    assert.is(await B.executeScript('greet'), 'new', 'version 1 adopted the older copy');
+    assert.is(await A.executeScript('greet'), 'new');
+    assert.is((await A.getScriptInfo('greet'))!.version, '2');
+    // Another reload from A (older) does not replace it either.
+    await A.reloadAllScripts();
+    assert.is(
+      await new LuaScriptManager(conns[1], 'cy:scripts:{restart}').executeScript('greet'),
+      'new',
+    );
+    // A copy whose SHA is not its source's is refused instead of run.
+    const forged = JSON.stringify({
+      version: '3',
+      sha: '0'.repeat(40),
+      registeredAt: Date.now() + 1e6,
+      source: "return 'x'",
+    });
+    await conns[0].call('HSET', 'cy:scripts:{restart}', 'greet', forged);
+    await rejects(() => A.executeScript('greet'), CyRedisError, /not its source's/);
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+    await server.stop();
+  }
 });
 
 test('ScriptHelper keys: one cluster slot per call, derived keys follow the key hash tag', async () => {

@@ -314,6 +314,25 @@ test('a client whose library was replaced by a newer version keeps working with 
   assert.is(await c1.call('FCALL', 'cy_tokens_newer_probe', 0), 1);
 });
 
+test('incrWithTtl against a server whose cy_atomic still replies the version-1 shape: -8 is refused, not guessed', async () => {
+  const c = await connect();
+  await c.call('FUNCTION', 'FLUSH');
+  // Version 1 replied the new value, or -8 for "cap reached", and a counter may hold -8 too.
+  const v1shape = parseLibrary(
+    "#!lua name=cy_atomic\n-- version: 99\nredis.register_function('cy_atomic_incr_with_ttl', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)\n",
+  );
+  const fx = new RedisFunctions(c);
+  await fx.loadLibrary(v1shape);
+  await c.call('SET', 'v1-counter', '-10');
+  assert.is(await fx.atomic.incrWithTtl('v1-counter', 1, 1000), -9);
+  await rejects(
+    () => fx.atomic.incrWithTtl('v1-counter', 1, 1000),
+    CyRedisError,
+    /cy_atomic version 1/,
+  );
+  await c.call('FUNCTION', 'DELETE', 'cy_atomic');
+});
+
 test('versionKeyInSlot: a version key in a given slot, for loading on one cluster primary', () => {
   for (const slot of [0, 1, 5461, 10923, 16383]) {
     const key = versionKeyInSlot('cy:locks', slot);

@@ -15,9 +15,11 @@
   on the fence of 'a', and try_multi then failed with WRONGTYPE after taking earlier locks.
   No lock key starts with cy:fence:, so the two can no longer meet. Migration: the first token
   issued from a new cy:fence: counter continues from the version-1 counter when that key holds
-  one, so tokens keep increasing across the upgrade. A version-1 caller (two keys per lock) is
-  refused with ERR_CY_ARG keys rather than served from the old counter: every process using
-  the locks must run a facade of this version.
+  one (and deletes it), so tokens keep increasing across the upgrade. Until a resource is
+  acquired once after the upgrade, its version-1 counter still sits on the lock key of
+  '<resource>:fence' (tag form), and locking that name fails with WRONGTYPE, nothing written.
+  A version-1 caller (two keys per lock) is refused with ERR_CY_ARG keys rather than served
+  from the old counter: every process using the locks must run a facade of this version.
 
   Fence keys must never be evicted. Under maxmemory-policy allkeys-lru / allkeys-lfu /
   allkeys-random an evicted counter restarts at 1 and tokens are issued twice; use noeviction
@@ -173,7 +175,8 @@ local function owner_ttl(args)
 end
 
 -- The next fencing token. A counter that INCR just created (1) may follow a version-1 counter
--- of the same resource: continue from it so tokens never go back.
+-- of the same resource: continue from it so tokens never go back, and delete it, since that
+-- key is also the lock key of '<resource>:fence' (a lock there would meet a STRING).
 local function next_token(fence, legacy)
   local token = rcall('INCR', fence)
   if token == 1 and rcall('TYPE', legacy).ok == 'string' then
@@ -181,6 +184,7 @@ local function next_token(fence, legacy)
     if old and old >= 1 then
       token = old + 1
       rcall('SET', fence, token)
+      rcall('DEL', legacy)
     end
   end
   return token

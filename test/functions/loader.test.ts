@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -24,6 +26,7 @@ import {
   ReplyError,
   StaleReceiptError,
 } from '../../runtime/errors.js';
+import { PACKAGE_ROOT } from '../../runtime/paths.js';
 import { rejects } from '../support/assert.js';
 import { startRedis } from '../support/redis-server.js';
 import type { RedisServer } from '../support/redis-server.js';
@@ -331,6 +334,52 @@ test('incrWithTtl against a server whose cy_atomic still replies the version-1 s
     /cy_atomic version 1/,
   );
   await c.call('FUNCTION', 'DELETE', 'cy_atomic');
+});
+
+test('upgrading from the released libraries through FUNCTION LOAD REPLACE keeps their data', async () => {
+  const c = await connect();
+  await c.call('FUNCTION', 'FLUSH');
+  const released = (file: string): LibrarySource =>
+    parseLibrary(
+      readFileSync(join(PACKAGE_ROOT, 'test/functions/fixtures/released', file), 'utf8'),
+    );
+  const [locks1, rate2] = [released('cy_locks.v1.lua'), released('cy_rate.v2.lua')];
+  assert.equal([locks1.version, rate2.version], [1, 2]);
+  await loadLibraryOn(c, locks1);
+  await loadLibraryOn(c, rate2);
+  // Written by the released libraries, with their own key lists.
+  for (const owner of ['a', 'b', 'c']) {
+    await c.call(
+      'FCALL',
+      'cy_locks_acquire',
+      2,
+      'cy:lock:{up}',
+      'cy:lock:{up}:fence',
+      owner,
+      60_000,
+    );
+    await c.call('FCALL', 'cy_locks_release', 1, 'cy:lock:{up}', owner);
+  }
+  const sw = ['cy:rate:{up}:sw', 'cy:rate:{up}:sw:seq'];
+  assert.equal(await c.call('FCALL', 'cy_rate_sliding_window', 2, ...sw, 10, 60_000, 4), [1, 6, 0]);
+
+  const fx = new RedisFunctions(c);
+  const all = await fx.loadAllLibraries();
+  for (const [lib, from] of [
+    [locks1, 1],
+    [rate2, 2],
+  ] as const)
+    assert.equal(all[lib.name as 'cy_locks'], {
+      library: lib.name,
+      action: 'replaced',
+      version: bundledLibrary(lib.name).version,
+      previousVersion: from,
+    });
+  assert.is((await fx.locks.acquire('up', 'd', 60_000)).fencingToken, 4, 'tokens go on');
+  const o = { limit: 10, windowMs: 60_000 };
+  const denied = await fx.rate.slidingWindow('up', { ...o, cost: 7 });
+  assert.equal([denied.allowed, denied.remaining], [false, 6], 'the 4 units before still count');
+  assert.equal((await fx.rate.slidingWindow('up', { ...o, cost: 6 })).allowed, true);
 });
 
 test('versionKeyInSlot: a version key in a given slot, for loading on one cluster primary', () => {

@@ -428,7 +428,11 @@ test("ack only from the consumer the entry is pending for: another consumer's ac
 test('binary payloads: byte-exact with { binary: true }, strings by default', async () => {
   const { fx } = await fxClient();
   const q = keyPrefix('sq') + 'bin';
-  const body = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+  // Every byte value, invalid UTF-8 sequences (0xff, a lone 0x80, 0xc3 0x28) and NULs included.
+  const body = Buffer.concat([
+    Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]),
+    Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)),
+  ]);
   await fx.streamq.enqueue(q, 'b1', body);
   const [m] = await fx.streamq.read(q, G, 'c', { binary: true });
   assert.ok(Buffer.isBuffer(m.payload) && m.payload.equals(body), 'read');

@@ -35,7 +35,8 @@
     -1  not held / not the owner          (cy_locks release, refresh; cy_sema release, refresh;
                                           distributed_lock.lua release, extend)
     -2  lock held by another owner        (cy_locks acquire: {0, -2, pttl})
-    -3  wrong receipt / delivery no longer valid (cy_queue ack, nack, extend)
+    -3  wrong receipt / delivery no longer valid (cy_queue ack, nack, extend; cy_streamq ack
+                                          of an entry pending for another consumer)
     -4  not found                         (cy_queue ack, nack, extend, requeue_dead;
                                           cy_sema countdown, latch_status; cy_streamq nack;
                                           job_queue.lua complete, fail)

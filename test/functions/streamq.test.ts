@@ -328,6 +328,64 @@ test('maxLen never trims entries the group has not acknowledged (concurrent prod
   assert.ok(left <= 101, `${left} entries left of the 661 added`);
 });
 
+test('maxLen keeps entries pending for a dead consumer and entries a lagging group has not read', async () => {
+  const { fx, redis } = await fxClient();
+  const worker = new RedisFunctions(await client());
+  const q = keyPrefix('sq') + 'trimpending';
+  /** `n` enqueues with maxLen 10 while `worker` reads and acks them in the default group. */
+  const traffic = async (prefix: string, n: number): Promise<void> => {
+    let producing = true;
+    await Promise.all([
+      (async () => {
+        for (let i = 0; i < n; i++)
+          await fx.streamq.enqueue(q, `${prefix}${i}`, 'x', { maxLen: 10 });
+      })().finally(() => (producing = false)),
+      (async () => {
+        for (;;) {
+          const batch = await worker.streamq.read(q, G, 'live', { count: 50, blockMs: 50 });
+          if (batch.length === 0 && !producing) return;
+          for (const m of batch) assert.ok(await worker.streamq.ack(q, G, m));
+        }
+      })(),
+    ]);
+  };
+  for (let i = 0; i < 5; i++) await fx.streamq.enqueue(q, `held-${i}`, `p${i}`, { maxLen: 10 });
+  const held = await fx.streamq.read(q, G, 'dies', { count: 5 }); // never acked
+  await traffic('n-', 400);
+  await sleep(5);
+  const { claimed, deleted } = await worker.streamq.claimStale(q, G, 'rescuer', {
+    minIdleMs: 1,
+    maxDeliveries: 5,
+  });
+  assert.equal(deleted, [], 'version 1 trimmed them: they came back as deleted');
+  assert.equal(
+    claimed.map((m) => [m.businessId, m.payload]),
+    held.map((m) => [m.businessId, m.payload]),
+  );
+  for (const m of claimed) assert.ok(await worker.streamq.ack(q, G, m));
+  // Everything acknowledged: the next enqueue trims the history (whole stream nodes).
+  await fx.streamq.enqueue(q, 'after', 'x', { maxLen: 10 });
+  assert.ok(((await redis.call('XLEN', streamOf(q))) as number) <= 110, 'history trimmed');
+  // A second group that reads nothing: none of the entries it has not read is trimmed.
+  await redis.call('XGROUP', 'CREATE', streamOf(q), 'audit', '$');
+  await traffic('m-', 300);
+  const reply = (await redis.call(
+    'XREADGROUP',
+    'GROUP',
+    'audit',
+    'a',
+    'COUNT',
+    1000,
+    'STREAMS',
+    streamOf(q),
+    '>',
+  )) as unknown;
+  const entries = Array.isArray(reply)
+    ? ((reply[0] as unknown[])[1] as unknown[])
+    : Object.values(reply as Record<string, unknown[]>)[0];
+  assert.is(entries.length, 300, 'the audit group gets every entry added after it was created');
+});
+
 test('ack validates the stream id fully and XACKs before recording: a refused ack records nothing', async () => {
   const { fx } = await fxClient();
   const q = keyPrefix('sq') + 'ackid';

@@ -247,6 +247,49 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'streamq: enqueue+read+ack',
+    naiveRtt: '6',
+    variants: {
+      function:
+        ({ fx, p }) =>
+        async (loop, i) => {
+          const q = `${p}sqa${loop}`;
+          await fx.streamq.enqueue(q, `b${i}`, 'payload');
+          const [m] = await fx.streamq.read(q, 'cy', `c${loop}`, { count: 1 });
+          await fx.streamq.ack(q, 'cy', m);
+        },
+      naive: ({ redis, p }) => {
+        const groups = new Set<number>();
+        return async (loop, i) => {
+          const q = `cy:nsqa:{${p}${loop}}:`;
+          if (!groups.has(loop)) {
+            groups.add(loop);
+            await redis.call('XGROUP', 'CREATE', `${q}stream`, 'cy', '0', 'MKSTREAM');
+          }
+          if ((await redis.call('ZSCORE', `${q}dedup`, `b${i}`)) !== null) return;
+          await redis.call('XADD', `${q}stream`, '*', 'bid', `b${i}`, 'payload', 'payload');
+          await redis.call('ZADD', `${q}dedup`, Date.now(), `b${i}`);
+          const r = (await redis.call(
+            'XREADGROUP',
+            'GROUP',
+            'cy',
+            `c${loop}`,
+            'COUNT',
+            1,
+            'STREAMS',
+            `${q}stream`,
+            '>',
+          )) as unknown;
+          const entries = Array.isArray(r)
+            ? ((r[0] as unknown[])[1] as [string, unknown][])
+            : Object.values(r as Record<string, [string, unknown][]>)[0];
+          await redis.call('XACK', `${q}stream`, 'cy', entries[0][0]);
+          await redis.call('ZADD', `${q}done`, 'NX', Date.now(), `b${i}`);
+        };
+      },
+    },
+  },
+  {
     name: 'cache: getOrSetJson (miss)',
     naiveRtt: '2',
     variants: {

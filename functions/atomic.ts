@@ -3,7 +3,7 @@
  * with a TTL (contract: functions/cy_atomic.lua). These work on the caller's own keys, as
  * given (no cy: prefix): several keys in one call must share a slot (checked before sending).
  */
-import { InvalidArgumentError } from '../runtime/errors.js';
+import { CyRedisError, InvalidArgumentError } from '../runtime/errors.js';
 import type { FunctionCaller } from './caller.js';
 import { codeError, CyCode } from './codes.js';
 import { nonNegInt, options as opts, payload, posInt, sameSlot, text } from './validate.js';
@@ -44,7 +44,8 @@ export class Atomic {
   /**
    * Adds `by` to the counter; the TTL is set when the counter is created, so it counts one
    * fixed window. Resolves the new value, or null when it would exceed `cap` (nothing written).
-   * Any counter value is returned as it is, -8 included.
+   * Any counter value is returned as it is, -8 included (against a server still running
+   * cy_atomic version 1, whose -8 reply is ambiguous, that one reply rejects with CyRedisError).
    */
   async incrWithTtl(key: string, by: number, ttlMs: number, cap?: number): Promise<number | null> {
     const args = [
@@ -54,8 +55,13 @@ export class Atomic {
     ];
     return this.#fx.fcall(LIB, 'cy_atomic_incr_with_ttl', [text('key', key)], args, (r) => {
       if (Array.isArray(r)) return r[0] === 1 ? (r[1] as number) : null;
-      // Version 1 (a server where this client may not load version 2): value | -8.
-      return r === CyCode.CapReached ? null : (r as number);
+      // Version 1 (a server where this client may not load version 2) replied value | -8, and
+      // -8 is also a counter value: refuse to guess.
+      if (r !== CyCode.CapReached) return r as number;
+      throw new CyRedisError(
+        `cy_atomic_incr_with_ttl ${key}: the server runs cy_atomic version 1, whose -8 means ` +
+          'either "cap reached" or a counter at -8; load version 2 (RedisFunctions.loadLibrary)',
+      );
     });
   }
 

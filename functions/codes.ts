@@ -18,7 +18,7 @@ export enum CyCode {
   NotHeld = -1,
   /** Lock held by another owner (cy_locks_acquire: {0, -2, pttl}). */
   HeldByOther = -2,
-  /** Wrong receipt: the queue delivery is no longer valid. */
+  /** Wrong receipt: the delivery is no longer valid (queue receipt; streamq entry claimed away). */
   WrongReceipt = -3,
   /** Not found (queue message, latch, pending stream entry, job). */
   NotFound = -4,

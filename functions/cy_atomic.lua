@@ -60,16 +60,21 @@ end
 
 local function absent(s) return s == nil or s == '' end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -154,9 +159,10 @@ local function msetnx_ttl(keys, args)
   return 1
 end
 
-register{function_name = 'cy_atomic_cas', keys = one_key, callback = cas,
+register{function_name = 'cy_atomic_cas', args = 4, keys = one_key, callback = cas,
   description = 'compare-and-set: 1 | -7 mismatch'}
-register{function_name = 'cy_atomic_incr_with_ttl', keys = one_key, callback = incr_with_ttl,
+register{function_name = 'cy_atomic_incr_with_ttl', args = 3, keys = one_key,
+  callback = incr_with_ttl,
   description = 'capped increment, TTL on creation: {1, value} | {0, current}'}
 register{function_name = 'cy_atomic_msetnx_ttl', keys = some_keys, callback = msetnx_ttl,
   description = 'set all with TTL if none exists: 1 | 0'}

@@ -43,16 +43,21 @@ local function pos_int(s, field)
   return n
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -103,7 +108,7 @@ local function mget_or_mset(keys, args)
   return reply
 end
 
-register{function_name = 'cy_cache_get_or_set_json', keys = one_key, callback = get_or_set_json,
-  description = 'read or fill one entry: {hit, value}'}
+register{function_name = 'cy_cache_get_or_set_json', args = 2, keys = one_key,
+  callback = get_or_set_json, description = 'read or fill one entry: {hit, value}'}
 register{function_name = 'cy_cache_mget_or_mset', keys = some_keys, callback = mget_or_mset,
   description = 'read or fill several entries: {hit, value, ...}'}

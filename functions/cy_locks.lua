@@ -15,9 +15,11 @@
   on the fence of 'a', and try_multi then failed with WRONGTYPE after taking earlier locks.
   No lock key starts with cy:fence:, so the two can no longer meet. Migration: the first token
   issued from a new cy:fence: counter continues from the version-1 counter when that key holds
-  one, so tokens keep increasing across the upgrade. A version-1 caller (two keys per lock) is
-  refused with ERR_CY_ARG keys rather than served from the old counter: every process using
-  the locks must run a facade of this version.
+  one (and deletes it), so tokens keep increasing across the upgrade. Until a resource is
+  acquired once after the upgrade, its version-1 counter still sits on the lock key of
+  '<resource>:fence' (tag form), and locking that name fails with WRONGTYPE, nothing written.
+  A version-1 caller (two keys per lock) is refused with ERR_CY_ARG keys rather than served
+  from the old counter: every process using the locks must run a facade of this version.
 
   Fence keys must never be evicted. Under maxmemory-policy allkeys-lru / allkeys-lfu /
   allkeys-random an evicted counter restarts at 1 and tokens are issued twice; use noeviction
@@ -33,7 +35,8 @@
     -1  not held / not the owner          (cy_locks release, refresh; cy_sema release, refresh;
                                           distributed_lock.lua release, extend)
     -2  lock held by another owner        (cy_locks acquire: {0, -2, pttl})
-    -3  wrong receipt / delivery no longer valid (cy_queue ack, nack, extend)
+    -3  wrong receipt / delivery no longer valid (cy_queue ack, nack, extend; cy_streamq ack
+                                          of an entry pending for another consumer)
     -4  not found                         (cy_queue ack, nack, extend, requeue_dead;
                                           cy_sema countdown, latch_status; cy_streamq nack;
                                           job_queue.lua complete, fail)
@@ -110,16 +113,21 @@ local function name(s, field)
   return s
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -168,7 +176,8 @@ local function owner_ttl(args)
 end
 
 -- The next fencing token. A counter that INCR just created (1) may follow a version-1 counter
--- of the same resource: continue from it so tokens never go back.
+-- of the same resource: continue from it so tokens never go back, and delete it, since that
+-- key is also the lock key of '<resource>:fence' (a lock there would meet a STRING).
 local function next_token(fence, legacy)
   local token = rcall('INCR', fence)
   if token == 1 and rcall('TYPE', legacy).ok == 'string' then
@@ -176,6 +185,7 @@ local function next_token(fence, legacy)
     if old and old >= 1 then
       token = old + 1
       rcall('SET', fence, token)
+      rcall('DEL', legacy)
     end
   end
   return token
@@ -269,13 +279,13 @@ local function status(keys)
   return {holder, tonumber(token), rcall('PTTL', keys[1]), tonumber(count)}
 end
 
-register{function_name = 'cy_locks_acquire', keys = one_resource, callback = acquire,
+register{function_name = 'cy_locks_acquire', args = 2, keys = one_resource, callback = acquire,
   description = 'take or re-enter a lock: {1, token, holdCount} | {0, -2, pttl}'}
-register{function_name = 'cy_locks_release', keys = lock_key, callback = release,
+register{function_name = 'cy_locks_release', args = 1, keys = lock_key, callback = release,
   description = 'release one hold: 1 released, 0 still held, -1 not owner'}
-register{function_name = 'cy_locks_refresh', keys = lock_key, callback = refresh,
+register{function_name = 'cy_locks_refresh', args = 2, keys = lock_key, callback = refresh,
   description = 'reset the lease: 1 | -1 not owner'}
-register{function_name = 'cy_locks_try_multi', keys = resources, callback = try_multi,
+register{function_name = 'cy_locks_try_multi', args = 2, keys = resources, callback = try_multi,
   description = 'all-or-nothing multi-lock in one slot: {1, tokens...} | {0, index}'}
-register{function_name = 'cy_locks_status', keys = lock_key, callback = status,
+register{function_name = 'cy_locks_status', args = 0, keys = lock_key, callback = status,
   flags = {'no-writes'}, description = '{owner, token, pttl, holdCount}'}

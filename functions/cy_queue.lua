@@ -126,16 +126,21 @@ local function name(s, field)
   return s
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -368,19 +373,19 @@ local function requeue_dead(keys, args)
   return 1
 end
 
-register{function_name = 'cy_queue_enqueue', keys = queue_keys, callback = enqueue,
+register{function_name = 'cy_queue_enqueue', args = 4, keys = queue_keys, callback = enqueue,
   description = 'add a message: 1 | -5 duplicate id'}
-register{function_name = 'cy_queue_pull', keys = queue_keys, callback = pull,
+register{function_name = 'cy_queue_pull', args = 3, keys = queue_keys, callback = pull,
   description = 'deliver: {id, payload, attempts, receipt, ...}'}
-register{function_name = 'cy_queue_ack', keys = queue_keys, callback = ack,
+register{function_name = 'cy_queue_ack', args = 2, keys = queue_keys, callback = ack,
   description = 'finish: 1 | -3 wrong receipt | -4 not found'}
-register{function_name = 'cy_queue_nack', keys = queue_keys, callback = nack,
+register{function_name = 'cy_queue_nack', args = 4, keys = queue_keys, callback = nack,
   description = 'give back: 1 | -6 dead-lettered | -3 | -4'}
-register{function_name = 'cy_queue_extend', keys = queue_keys, callback = extend,
+register{function_name = 'cy_queue_extend', args = 3, keys = queue_keys, callback = extend,
   description = 'extend visibility: 1 | -3 | -4'}
-register{function_name = 'cy_queue_stats', keys = queue_keys, callback = stats,
+register{function_name = 'cy_queue_stats', args = 0, keys = queue_keys, callback = stats,
   flags = {'no-writes'}, description = '{ready, delayed, inflight, dead}'}
-register{function_name = 'cy_queue_dead_list', keys = queue_keys, callback = dead_list,
+register{function_name = 'cy_queue_dead_list', args = 2, keys = queue_keys, callback = dead_list,
   flags = {'no-writes'}, description = '{id, payload, attempts, deadAtMs, ...}'}
-register{function_name = 'cy_queue_requeue_dead', keys = queue_keys, callback = requeue_dead,
-  description = 'dead letter back to ready: 1 | -4'}
+register{function_name = 'cy_queue_requeue_dead', args = 1, keys = queue_keys,
+  callback = requeue_dead, description = 'dead letter back to ready: 1 | -4'}

@@ -98,16 +98,21 @@ local function ms(x) return math.min(MAX_SAFE, math.max(1, math.ceil(x))) end
 -- Floats are stored with 17 significant digits: tostring() keeps only 14.
 local function fmt(x) return string.format('%.17g', x) end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -293,9 +298,9 @@ local function leaky_bucket(keys, args)
   return {1, math.floor(capacity - level), 0}
 end
 
-register{function_name = 'cy_rate_token_bucket', keys = rate_key(':tb'),
+register{function_name = 'cy_rate_token_bucket', args = 3, keys = rate_key(':tb'),
   callback = token_bucket, description = 'token bucket: {allowed, remaining, retryAfterMs}'}
-register{function_name = 'cy_rate_sliding_window', keys = rate_key(':sw'),
+register{function_name = 'cy_rate_sliding_window', args = 3, keys = rate_key(':sw'),
   callback = sliding_window, description = 'sliding window log: {allowed, remaining, retryAfterMs}'}
-register{function_name = 'cy_rate_leaky_bucket', keys = rate_key(':lb'),
+register{function_name = 'cy_rate_leaky_bucket', args = 3, keys = rate_key(':lb'),
   callback = leaky_bucket, description = 'leaky bucket (meter): {allowed, remaining, retryAfterMs}'}

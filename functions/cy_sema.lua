@@ -91,16 +91,21 @@ local function name(s, field)
   return s
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -271,17 +276,17 @@ local function latch_status(keys)
   return tonumber(remaining)
 end
 
-register{function_name = 'cy_sema_acquire', keys = sema_keys, callback = acquire,
+register{function_name = 'cy_sema_acquire', args = 4, keys = sema_keys, callback = acquire,
   description = 'take permits: {1|0, remaining}'}
-register{function_name = 'cy_sema_release', keys = sema_keys, callback = release,
+register{function_name = 'cy_sema_release', args = 2, keys = sema_keys, callback = release,
   description = 'give back permits: permits still held | -1 not held'}
-register{function_name = 'cy_sema_refresh', keys = sema_keys, callback = refresh,
+register{function_name = 'cy_sema_refresh', args = 2, keys = sema_keys, callback = refresh,
   description = 'extend a holder lease: 1 | -1 not held'}
-register{function_name = 'cy_sema_available', keys = sema_keys, callback = available,
+register{function_name = 'cy_sema_available', args = 1, keys = sema_keys, callback = available,
   flags = {'no-writes'}, description = 'free permits, ignoring expired holders'}
-register{function_name = 'cy_sema_latch_init', keys = latch_key, callback = latch_init,
+register{function_name = 'cy_sema_latch_init', args = 2, keys = latch_key, callback = latch_init,
   description = 'create a countdown latch: 1 created | 0 exists'}
-register{function_name = 'cy_sema_countdown', keys = latch_key, callback = countdown,
+register{function_name = 'cy_sema_countdown', args = 0, keys = latch_key, callback = countdown,
   description = 'count down: remaining | -4 missing; publishes at 0'}
-register{function_name = 'cy_sema_latch_status', keys = latch_key, callback = latch_status,
-  flags = {'no-writes'}, description = 'remaining | -4 missing'}
+register{function_name = 'cy_sema_latch_status', args = 0, keys = latch_key,
+  callback = latch_status, flags = {'no-writes'}, description = 'remaining | -4 missing'}

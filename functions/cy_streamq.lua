@@ -7,7 +7,7 @@
     KEYS[2] cy:sq:{name}:dedup       ZSET business id -> enqueue ms (producer-side dedup)
     KEYS[3] cy:sq:{name}:done        ZSET business id -> completion ms (consumer-side record)
     KEYS[4] cy:sq:{name}:quarantine  STREAM poison messages: original fields + reason,
-                                     deliveries, stream_id, group
+                                     deliveries, stream_id, group, consumer
   Redis 7.0 has no per-field TTL, so both id sets are ZSETs scored by time: a retention
   window (ARGV, 0 = keep forever) prunes entries older than it on each write. Ids must then
   not come back later than that window, or they count as new.
@@ -28,12 +28,12 @@
     2. Do the work so that its effects are not yet visible or are idempotent by business id
        (stage them, or write them keyed by the business id).
     3. FCALL cy_streamq_ack: 1 -> this delivery is the first completion: commit/publish the
-       staged effects. 0 -> another delivery of the same business id completed first (a stale
-       claim raced with the original consumer), -6 -> the entry was quarantined meanwhile:
-       discard/compensate the staged effects.
-    Because ack XACKs and records the id in one atomic step, and only a delivery that is still
-    pending in the group can record it, exactly one delivery per business id ever gets 1; that
-    1 is the gate for side effects that must happen once.
+       staged effects. 0 -> another delivery of the same business id completed first,
+       -3 -> the entry was claimed by another consumer meanwhile (this one was too slow),
+       -6 -> the entry was quarantined meanwhile: discard/compensate the staged effects.
+    Because ack XACKs and records the id in one atomic step, and only the consumer the entry
+    is pending for can record it, exactly one delivery per business id ever gets 1; that 1 is
+    the gate for side effects that must happen once.
 
   Trimming (enqueue's maxlen) never drops an entry a group has not acknowledged: an entry
   trimmed before delivery would be lost while its business id stays in the dedup set, so a
@@ -43,9 +43,21 @@
   history goes, undelivered and pending entries stay, so the stream may exceed maxlen while
   consumers lag. At-least-once and once-per-business-id win over the length bound.
 
+  Quarantine (KEYS[4]) is a plain stream, oldest first: each record is the entry's fields
+  plus reason 'max_deliveries', deliveries, stream_id (its id in the main stream), group and
+  consumer (its last holder). Nothing trims it and nothing reads it back by itself: inspect it
+  (StreamQueue.quarantined / XRANGE), fix the cause, then XDEL/XTRIM records by hand. Its
+  business id stays in the dedup set, so enqueueing it again with the same business id is
+  refused (-5) until the dedup window passes: re-enqueue under a new business id.
+  Only claim_stale counts deliveries against max_deliveries. A consumer that re-reads its own
+  pending entries (XREADGROUP ... 0 after a restart) bumps their delivery count without a
+  check: to stop a poison entry that crashes its consumer, give the restarted consumer a new
+  name (its old entries go idle and claim_stale quarantines them) or check the delivery count
+  (XPENDING) before processing a re-read entry.
+
   Every function checks its KEYS first (the four keys of one queue, in order).
-  Reply codes (functions/error-codes.md): -4 not pending, -5 business id already enqueued,
-  -6 ack of an entry that was quarantined.
+  Reply codes (functions/error-codes.md): -3 ack of an entry pending for another consumer,
+  -4 not pending, -5 business id already enqueued, -6 ack of an entry that was quarantined.
 ]]
 
 --[[ cy_streamq_enqueue: add a message once per business id.
@@ -73,16 +85,21 @@
     deleted      stream ids that were pending but whose entry is gone from the stream; they
                  are removed from the pending list ]]
 
---[[ cy_streamq_ack: record a completion and XACK.
+--[[ cy_streamq_ack: complete a delivery: XACK it and record its business id.
   KEYS    the four streamq keys
   ARGV[1] group   ARGV[2] stream_id ('<ms>-<seq>', each part at most 2^64 - 1)
   ARGV[3] business_id
   ARGV[4] done_retention_ms (integer >= 0; '' or absent = 0 = keep forever)
-  XACKs first and records the completion only if the entry was still pending in the group.
-  Returns 1 first completion of this business id (recorded in the done set),
-          0 already done (duplicate delivery; the entry is XACKed all the same),
+  ARGV[5] consumer (non-empty: the consumer the entry was delivered to, by XREADGROUP or
+          claim_stale)
+  Only the consumer that holds the entry now may complete it. An entry that is not pending
+  for `consumer` is neither XACKed nor recorded: nothing at all is written (no prune either).
+  Returns 1 first completion of this business id (XACKed, recorded in the done set),
+          0 the business id was already done (a duplicate delivery; XACKed if it was ours),
+          -3 the entry is pending for another consumer (claim_stale handed it over): this
+             delivery is no longer valid,
           -6 the entry is not pending and its business id was never completed: it was
-             quarantined (or dropped after its entry was deleted); nothing recorded ]]
+             quarantined (or dropped after its entry was deleted) ]]
 
 --[[ cy_streamq_nack: hand a pending entry back for redelivery now.
   KEYS    the four streamq keys
@@ -166,16 +183,21 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -261,7 +283,7 @@ end
 
 -- Copy a poison entry to the quarantine stream, then drop it from the main stream. Returns
 -- false when the entry was already gone from the stream (then it only leaves the pending list).
-local function quarantine(keys, group, id, deliveries)
+local function quarantine(keys, group, id, owner, deliveries)
   local entry = rcall('XRANGE', keys[STREAM], id, id)[1]
   rcall('XACK', keys[STREAM], group, id)
   if not entry then return false end
@@ -270,6 +292,7 @@ local function quarantine(keys, group, id, deliveries)
   fields[#fields + 1] = 'deliveries'; fields[#fields + 1] = deliveries
   fields[#fields + 1] = 'stream_id'; fields[#fields + 1] = id
   fields[#fields + 1] = 'group'; fields[#fields + 1] = group
+  fields[#fields + 1] = 'consumer'; fields[#fields + 1] = owner
   rcall('XADD', keys[QUARANTINE], '*', unpack(fields))
   rcall('XDEL', keys[STREAM], id)
   return true
@@ -291,7 +314,7 @@ local function claim_stale(keys, args)
   for _, row in ipairs(rcall('XPENDING', keys[STREAM], group, 'IDLE', min_idle, '-', '+', count)) do
     if row[4] < max_deliveries then
       to_claim[#to_claim + 1] = row[1]
-    elseif quarantine(keys, group, row[1], row[4]) then
+    elseif quarantine(keys, group, row[1], row[2], row[4]) then
       quarantined[#quarantined + 1] = row[1]
     else
       deleted[#deleted + 1] = row[1]
@@ -312,22 +335,30 @@ local function claim_stale(keys, args)
   return {claimed, quarantined, deleted}
 end
 
+-- Is bid in the done set, within the retention window (0 = forever)?
+local function done(keys, bid, retention, now)
+  local at = tonumber(rcall('ZSCORE', keys[DONE], bid))
+  return at ~= nil and (retention == 0 or at > now - retention)
+end
+
 local function ack(keys, args)
-  local group, id, bid, retention, err
+  local group, id, bid, retention, consumer, err
   group, err = name(args[1], 'group'); if err then return err end
   id, err = stream_id(args[2]); if err then return err end
   bid, err = name(args[3], 'business_id'); if err then return err end
   retention, err = opt_nonneg(args[4], 'done_retention_ms'); if err then return err end
+  consumer, err = name(args[5], 'consumer'); if err then return err end
 
-  -- XACK before recording: only a delivery that was still pending may complete. An entry
-  -- that is not pending was acked by another delivery (its business id is done: 0) or was
-  -- quarantined / dropped from the pending list (-6: it was never completed, record nothing).
-  local pending = rcall('XACK', keys[STREAM], group, id) == 1
+  -- Look before writing (version 1 recorded the id first, then XACKed; an XACK alone would
+  -- also take an entry from the consumer it was claimed by). XPENDING row: {id, owner, ...}.
   local now = now_ms()
-  prune(keys[DONE], retention, now)
-  if not pending then
-    return rcall('ZSCORE', keys[DONE], bid) and 0 or -6
+  local row = rcall('XPENDING', keys[STREAM], group, id, id, 1)[1]
+  if not row or row[2] ~= consumer then
+    if done(keys, bid, retention, now) then return 0 end
+    return row and -3 or -6
   end
+  rcall('XACK', keys[STREAM], group, id)
+  prune(keys[DONE], retention, now)
   return rcall('ZADD', keys[DONE], 'NX', now, bid)
 end
 
@@ -349,13 +380,14 @@ local function is_done(keys, args)
   return rcall('ZSCORE', keys[DONE], bid) and 1 or 0
 end
 
-register{function_name = 'cy_streamq_enqueue', keys = queue_keys, callback = enqueue,
+register{function_name = 'cy_streamq_enqueue', args = 5, keys = queue_keys, callback = enqueue,
   description = 'add once per business id: stream id | -5'}
-register{function_name = 'cy_streamq_claim_stale', keys = queue_keys, callback = claim_stale,
+register{function_name = 'cy_streamq_claim_stale', args = 5, keys = queue_keys,
+  callback = claim_stale,
   description = 'claim idle entries, quarantine poison: {claimed, quarantined, deleted}'}
-register{function_name = 'cy_streamq_ack', keys = queue_keys, callback = ack,
-  description = 'complete: 1 first completion | 0 duplicate | -6 quarantined'}
-register{function_name = 'cy_streamq_nack', keys = queue_keys, callback = nack,
+register{function_name = 'cy_streamq_ack', args = 5, keys = queue_keys, callback = ack,
+  description = 'complete: 1 first completion | 0 duplicate | -3 not ours | -6 quarantined'}
+register{function_name = 'cy_streamq_nack', args = 2, keys = queue_keys, callback = nack,
   description = 'make a pending entry claimable now: 1 | -4'}
-register{function_name = 'cy_streamq_is_done', keys = queue_keys, callback = is_done,
+register{function_name = 'cy_streamq_is_done', args = 1, keys = queue_keys, callback = is_done,
   flags = {'no-writes'}, description = '1 done | 0'}

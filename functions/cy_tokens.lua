@@ -45,16 +45,21 @@ local function pos_int(s, field)
   return n
 end
 
--- Registers a function behind its KEYS check: check(keys) returns an error reply or nil. A
--- key missing, extra or out of place would otherwise fail half-way or write where nothing
--- reads.
+-- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
+-- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
+-- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
+-- write where nothing reads; a missing argument gets the error naming it; a surplus one means
+-- a caller written for another contract, refused rather than half understood.
 local function register(spec)
-  local check, callback = spec.keys, spec.callback
+  local check, callback, most = spec.keys, spec.callback, spec.args
   redis.register_function{function_name = spec.function_name, flags = spec.flags,
     description = spec.description,
     callback = function(keys, args)
       local err = check(keys)
       if err then return err end
+      if most and #args > most then
+        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
+      end
       return callback(keys, args)
     end}
 end
@@ -97,7 +102,7 @@ local function next_value(keys, args)
   return rcall('INCRBY', keys[1], by)
 end
 
-register{function_name = 'cy_tokens_ksortable', keys = one_key, callback = ksortable,
+register{function_name = 'cy_tokens_ksortable', args = 0, keys = one_key, callback = ksortable,
   description = "time-sortable id '<13-digit ms>-<6-digit seq>'"}
-register{function_name = 'cy_tokens_next', keys = one_key, callback = next_value,
+register{function_name = 'cy_tokens_next', args = 1, keys = one_key, callback = next_value,
   description = 'named sequence: INCRBY by (default 1)'}

@@ -8,7 +8,9 @@
  *   cy:sq:{q}:dedup            quarantine after maxDeliveries ──► cy:sq:{q}:quarantine
  *
  * `ack` resolves true for exactly one delivery per business id: gate effects that must happen
- * once on it (false: a duplicate, or an entry quarantined while it was being processed).
+ * once on it (false: a duplicate, an entry claimed by another consumer meanwhile, or one
+ * quarantined while it was being processed). Only the consumer an entry is pending for can ack
+ * it: messages carry that consumer, and ack sends it.
  * Keys (one hash tag per queue): cy:sq:{name}:stream|dedup|done|quarantine.
  * Payloads come back as UTF-8 strings, or as Buffers with `{ binary: true }` (read, claimStale,
  * quarantined).
@@ -31,6 +33,11 @@ export interface StreamQueueMessage<P extends string | Buffer = string> {
   streamId: string;
   businessId: string;
   payload: P;
+  /**
+   * The consumer this delivery went to (read's consumer, claimStale's claimer; for a
+   * quarantined message its last holder): ack must come from it.
+   */
+  consumer: string;
 }
 
 export interface QuarantinedMessage<
@@ -95,7 +102,11 @@ function fieldsOf(v: RespValue): Record<string, RespValue> {
 }
 
 /** [[id, fields], ...] -> messages (entries deleted while pending have nil fields: skipped). */
-function messagesOf(entries: RespValue, binary: boolean): StreamQueueMessage<string | Buffer>[] {
+function messagesOf(
+  entries: RespValue,
+  binary: boolean,
+  consumer: string,
+): StreamQueueMessage<string | Buffer>[] {
   const out: StreamQueueMessage<string | Buffer>[] = [];
   for (const e of (entries ?? []) as RespValue[][]) {
     if (!e[1]) continue;
@@ -104,16 +115,23 @@ function messagesOf(entries: RespValue, binary: boolean): StreamQueueMessage<str
       streamId: textOf(e[0]),
       businessId: textOf(f.bid),
       payload: bodyOf(f.payload, binary),
+      consumer,
     });
   }
   return out;
 }
 
 /** XREADGROUP's reply: null, RESP2 [[key, entries]], or RESP3 { key: entries }. */
-function readReply(r: RespValue, binary: boolean): StreamQueueMessage<string | Buffer>[] {
+function readReply(
+  r: RespValue,
+  binary: boolean,
+  consumer: string,
+): StreamQueueMessage<string | Buffer>[] {
   if (r === null) return [];
-  if (Array.isArray(r)) return r.flatMap((pair) => messagesOf((pair as RespValue[])[1], binary));
-  return Object.values(r as Record<string, RespValue>).flatMap((e) => messagesOf(e, binary));
+  const lists = Array.isArray(r)
+    ? r.map((pair) => (pair as RespValue[])[1])
+    : Object.values(r as Record<string, RespValue>);
+  return lists.flatMap((e) => messagesOf(e, binary, consumer));
 }
 
 export class StreamQueue {
@@ -174,7 +192,7 @@ export class StreamQueue {
     cmd.push('STREAMS', stream, o.pending ? '0' : '>');
     const redis = this.#fx.redis;
     const readOnce = async (): Promise<StreamQueueMessage<PayloadOf<O>>[]> =>
-      readReply(await redis._send(cmd, undefined, call), binary) as StreamQueueMessage<
+      readReply(await redis._send(cmd, undefined, call), binary, consumer) as StreamQueueMessage<
         PayloadOf<O>
       >[];
     try {
@@ -216,7 +234,9 @@ export class StreamQueue {
     const transform = (r: RespValue): ClaimResult<PayloadOf<O>> => {
       const [claimed, quarantined, deleted] = r as RespValue[][];
       return {
-        claimed: messagesOf(claimed, call !== undefined) as StreamQueueMessage<PayloadOf<O>>[],
+        claimed: messagesOf(claimed, call !== undefined, consumer) as StreamQueueMessage<
+          PayloadOf<O>
+        >[],
         quarantined: (quarantined ?? []).map((id) => textOf(id)),
         deleted: (deleted ?? []).map((id) => textOf(id)),
       };
@@ -225,15 +245,16 @@ export class StreamQueue {
   }
 
   /**
-   * XACKs `message` and records its completion. Resolves true for the first completion of its
-   * business id; false for a duplicate delivery (acked all the same), and for an entry that is
-   * no longer pending because it was quarantined while this consumer held it (nothing is
-   * recorded: the business id stays not done). False means: discard the staged effects.
+   * XACKs `message` and records its completion, if it is still pending for `message.consumer`.
+   * Resolves true for the first completion of its business id; false for a duplicate delivery
+   * (acked all the same), for an entry another consumer claimed meanwhile, and for one that was
+   * quarantined while this consumer held it. In the last two cases nothing at all is written
+   * (no XACK, no record). False means: discard the staged effects.
    */
   async ack(
     queue: string,
     group: string,
-    message: Pick<StreamQueueMessage, 'streamId' | 'businessId'>,
+    message: Pick<StreamQueueMessage, 'streamId' | 'businessId' | 'consumer'>,
     options: { doneRetentionMs?: number } = {},
   ): Promise<boolean> {
     const k = streamKeys(queue);
@@ -244,6 +265,7 @@ export class StreamQueue {
       text('message.streamId', m.streamId),
       text('message.businessId', m.businessId),
       nonNegInt('options.doneRetentionMs', o.doneRetentionMs ?? 0),
+      text('message.consumer', m.consumer),
     ];
     return this.#fx.fcall(LIB, 'cy_streamq_ack', k, args, (r) => r === 1);
   }
@@ -289,6 +311,7 @@ export class StreamQueue {
         streamId: textOf(e[0]),
         businessId: textOf(f.bid),
         payload: bodyOf(f.payload, call !== undefined) as PayloadOf<O>,
+        consumer: textOf(f.consumer),
         originalId: textOf(f.stream_id),
         deliveries: Number(textOf(f.deliveries) || 0),
         group: textOf(f.group),

@@ -21,6 +21,7 @@ local function int(s)
   return n
 end
 
+if #KEYS ~= 1 then return bad('keys', 'must be the one counter key') end
 local by, min, max = int(ARGV[1]), int(ARGV[2]), int(ARGV[3])
 if not by then return bad('increment', 'must be an integer') end
 if not min then return bad('min', 'must be an integer') end

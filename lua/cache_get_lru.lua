@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ cache_get_lru.lua: ScriptHelper.cacheGetLru (EVAL script).
   Read a cache entry and mark it most recently used (see cache_set_evict.lua).
   KEYS[1] cache key   STRING
@@ -6,8 +6,13 @@
   KEYS[3] stats key   HASH {hits, misses}
   ARGV    none
   Returns the value, or nil on a miss (a miss also drops the key from the index, so expired
-          entries stop counting towards max_size) ]]
+          entries stop counting towards max_size)
+  Errors: 'ERR_CY_ARG keys ...' when not given exactly these three keys. ]]
 local rcall = redis.call
+
+if #KEYS ~= 3 then
+  return redis.error_reply('ERR_CY_ARG keys must be the cache key, the LRU index and the stats key')
+end
 
 local value = rcall('GET', KEYS[1])
 if value then

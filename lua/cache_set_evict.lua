@@ -26,6 +26,9 @@ local function pos(s)
   return nil
 end
 
+if #KEYS ~= 2 and #KEYS ~= 3 then
+  return bad('keys', 'must be the cache key, the LRU index and (optionally) the stats key')
+end
 if type(ARGV[1]) ~= 'string' then return bad('value', 'must be given') end
 local ttl, max_size = pos(ARGV[2]), pos(ARGV[3])
 if not ttl then return bad('ttl_ms', 'must be a positive integer') end

@@ -23,6 +23,7 @@ local function pos(s)
   return nil
 end
 
+if #KEYS ~= 1 then return bad('keys', 'must be the one lock key') end
 local op, owner = ARGV[1], ARGV[2]
 if op ~= 'acquire' and op ~= 'release' and op ~= 'extend' then
   return bad('op', "must be 'acquire', 'release' or 'extend'")

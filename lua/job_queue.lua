@@ -34,6 +34,7 @@ end
 
 local PENDING, PROCESSING, JOBS, ATTEMPTS, FAILED, SEQ = 1, 2, 3, 4, 5, 6
 local MAX_POP = 1000 -- one pop must stay a short script
+if #KEYS ~= 6 then return bad('keys', 'must be the 6 keys of one job queue') end
 local op, arg = ARGV[1], ARGV[2]
 
 if op == 'push' then

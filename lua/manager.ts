@@ -9,7 +9,10 @@
  * The shared copy is the current one: every execute reads it first (one HGET, parsed only
  * when it changed), so a script that another process registered again runs in its new
  * version here too, and NOSCRIPT reloads the new source (version 1 cached the first copy it
- * adopted forever).
+ * adopted forever). Of two copies the one registered last wins (lua/shared-copy.ts): a
+ * manager never writes an older copy back over a newer one (reloadAllScripts after a restart),
+ * and one that finds the hash older than the copy it runs writes its own back. An adopted copy
+ * is checked whole (its SHA is its source's) before it is run.
  *
  * Validation compiles without running and without caching the script: an EVAL of one fixed
  * validator that calls Lua's `loadstring` on the source (compile only, no-writes). Where a
@@ -20,10 +23,12 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { HighPerformanceRedis, Script } from '../runtime/client/index.js';
 import { textOf } from '../runtime/client/commands/replies.js';
-import { CyRedisError, InvalidArgumentError, ReplyError, ScriptError } from '../runtime/errors.js';
+import { InvalidArgumentError, ReplyError, ScriptError } from '../runtime/errors.js';
 import type { CommandArg, RespValue } from '../runtime/protocol/index.js';
 import { mapArgError } from '../functions/codes.js';
 import { text } from '../functions/validate.js';
+import { parseSharedCopy, PUBLISH_IF_NEWER, sharedCopyJson } from './shared-copy.js';
+import type { SharedCopy } from './shared-copy.js';
 
 export interface ScriptInfo {
   name: string;
@@ -78,8 +83,6 @@ interface Entry extends ScriptInfo {
   shared: string | null;
 }
 
-type SharedCopy = Pick<Entry, 'version' | 'sha' | 'registeredAt' | 'source'>;
-
 /** Compiles ARGV[1] without running it: {1} valid, {0, message} invalid, {-1} no loadstring. */
 const VALIDATOR = `#!lua flags=no-writes
 if type(loadstring) ~= 'function' then return {-1} end
@@ -116,6 +119,7 @@ export class LuaScriptManager {
   readonly namespace: string;
   readonly #scripts = new Map<string, Entry>();
   #validator: Script | null = null;
+  #publishIfNewer: Script | null = null;
 
   constructor(redis: HighPerformanceRedis, namespace = 'cy:scripts') {
     if (typeof redis !== 'object' || redis === null || typeof redis._send !== 'function')
@@ -155,24 +159,21 @@ export class LuaScriptManager {
   }
 
   /**
-   * Writes the shared copy of an entry into the namespace hash; with `ifMissing`, only where the
-   * hash has no copy of it (a reload must not replace a newer registration by another process).
+   * Writes the shared copy of an entry into the namespace hash: always (a registration), or with
+   * `ifNewer` only where the hash holds no copy registered at the same time or later (a copy
+   * written back from memory must not replace a later registration by another process).
    */
-  async #publish(e: Entry, ifMissing = false): Promise<void> {
-    const copy: SharedCopy = {
-      version: e.version,
-      sha: e.sha,
-      registeredAt: e.registeredAt,
-      source: e.source,
-    };
-    const shared = JSON.stringify(copy);
-    const set = await this.redis._send([
-      ifMissing ? 'HSETNX' : 'HSET',
-      this.namespace,
-      e.name,
-      shared,
-    ]);
-    if (!ifMissing || set === 1) e.shared = shared;
+  async #publish(e: Entry, ifNewer = false): Promise<boolean> {
+    const shared = sharedCopyJson(e);
+    if (ifNewer) {
+      this.#publishIfNewer ??= this.redis.defineScript(PUBLISH_IF_NEWER);
+      const args = [e.name, shared, e.registeredAt];
+      if ((await this.#publishIfNewer.run([this.namespace], args)) !== 1) return false;
+    } else {
+      await this.redis._send(['HSET', this.namespace, e.name, shared]);
+    }
+    e.shared = shared;
+    return true;
   }
 
   /**
@@ -190,13 +191,11 @@ export class LuaScriptManager {
     }
     const shared = textOf(raw);
     if (local && local.shared === shared) return local;
-    let copy: SharedCopy;
-    try {
-      copy = JSON.parse(shared) as SharedCopy;
-    } catch (err) {
-      throw new CyRedisError(`${name}: the shared copy in ${this.namespace} is not JSON`, {
-        cause: err,
-      });
+    const copy: SharedCopy = parseSharedCopy(this.namespace, name, shared);
+    if (local && local.registeredAt > copy.registeredAt) {
+      // The hash went back to an older copy (a reload from a manager that missed ours): ours
+      // stays, and goes back into the hash unless a newer one arrived meanwhile.
+      return (await this.#publish(local, true)) ? local : this.#entry(name);
     }
     const entry: Entry = {
       name,
@@ -257,7 +256,8 @@ export class LuaScriptManager {
 
   /**
    * SCRIPT LOAD of every script (after a server restart), and their shared copies written
-   * again where the hash lost them (a copy there, newer or not, is kept); per-name outcome.
+   * again where the hash lost them or holds an older one (a newer copy there is kept: the next
+   * execute adopts it); per-name outcome.
    */
   async reloadAllScripts(): Promise<
     Record<string, { sha: string; ok: boolean; error: string | null }>

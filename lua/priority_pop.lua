@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ priority_pop.lua: ScriptHelper.popPriorityQueue (EVAL script).
   KEYS[1] queue key   ZSET item -> priority (see priority_push.lua)
   ARGV[1] count (integer 1..1000; '' or absent = 1)
@@ -10,6 +10,7 @@ local function bad(field, problem)
   return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
 end
 
+if #KEYS ~= 1 then return bad('keys', 'must be the one queue key') end
 local count = 1
 if ARGV[1] ~= nil and ARGV[1] ~= '' then
   -- Plain decimal integer (tonumber alone accepts '0x10', '1e3', ' 5', 'inf').

@@ -1,4 +1,4 @@
--- version: 1
+-- version: 2
 --[[ priority_push.lua: ScriptHelper.pushPriorityQueue (EVAL script).
   KEYS[1] queue key   ZSET item -> priority; LOWER priority pops first (1 before 5)
   ARGV[1] priority (number)   ARGV[2] item (non-empty string)
@@ -13,6 +13,7 @@ local function bad(field, problem)
   return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
 end
 
+if #KEYS ~= 1 then return bad('keys', 'must be the one queue key') end
 -- A plain decimal number, finite (tonumber alone accepts '0x10', ' 5', 'inf', 'nan').
 local p = ARGV[1]
 local priority = type(p) == 'string' and p:match('^%-?%d*%.?%d*[eE]?[-+]?%d*$') and tonumber(p)

@@ -23,6 +23,7 @@ local function pos(s)
   return nil
 end
 
+if #KEYS ~= 2 then return bad('keys', 'must be the cache key and the stats key') end
 local op = ARGV[1]
 if op == 'get' then
   local value = rcall('GET', KEYS[1])

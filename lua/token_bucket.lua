@@ -21,6 +21,7 @@ local function pos(s)
   return nil
 end
 
+if #KEYS ~= 1 then return bad('keys', 'must be the one bucket key') end
 local capacity = pos(ARGV[1])
 if not capacity then return bad('capacity', 'must be a positive integer') end
 -- A plain decimal (fraction and exponent allowed), finite and > 0.

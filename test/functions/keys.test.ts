@@ -45,7 +45,7 @@ function catalogue(t: string): Record<string, { keys: string[]; args: string[]; 
     cy_queue_requeue_dead: { keys: q, args: ['m'] },
     cy_streamq_enqueue: { keys: sq, args: ['g', 'b', 'p', '0', ''] },
     cy_streamq_claim_stale: { keys: sq, args: ['g', 'c', '0', '10', '3'] },
-    cy_streamq_ack: { keys: sq, args: ['g', '1-1', 'b', ''] },
+    cy_streamq_ack: { keys: sq, args: ['g', '1-1', 'b', '', 'c'] },
     cy_streamq_nack: { keys: sq, args: ['g', '1-1'] },
     cy_streamq_is_done: { keys: sq, args: ['b'] },
     cy_cache_get_or_set_json: { keys: [`cy:cache:{${t}}k`], args: ['"v"', '1000'] },
@@ -87,6 +87,36 @@ test('every function of every library checks its KEYS first: wrong keys write no
       if (e instanceof InvalidArgumentError && e.field === 'keys') throw e;
     });
     await redis.call('DEL', ...(await keysLike(redis, `*{${t}}*`)), `{${t}}none`);
+  }
+});
+
+test('every function checks its ARGV: a surplus value is refused, a missing one is named', async () => {
+  const { fx, redis } = await fxClient();
+  const t = keyPrefix('argv');
+  await fx.loadAllLibraries();
+  const clean = async (): Promise<void> => {
+    await redis.call('DEL', ...(await keysLike(redis, `*{${t}}*`)), `{${t}}none`);
+  };
+  for (const [fn, { keys, args, variable }] of Object.entries(catalogue(t))) {
+    // One value too many: the contract's 'args' check, or (keys-dependent counts) 'values'.
+    const extra = await rejects(() => fx.call(fn, keys, [...args, 'extra']), InvalidArgumentError);
+    if (extra.field !== (variable ? 'values' : 'args'))
+      assert.unreachable(`${fn} with ${args.length + 1} ARGV: ${extra.field} ${extra.message}`);
+    if ((await keysLike(redis, `*{${t}}*`)).length > 0)
+      assert.unreachable(`${fn} with ${args.length + 1} ARGV wrote something`);
+    // Every shorter list: a typed error naming a field (never a Lua runtime error), or a call
+    // whose missing values are all optional.
+    for (let n = 0; n < args.length; n++) {
+      const err = await fx.call(fn, keys, args.slice(0, n)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (err !== null && !(err instanceof InvalidArgumentError))
+        assert.unreachable(`${fn} with ${n} ARGV: ${(err as Error).message}`);
+      if (err !== null && (await keysLike(redis, `*{${t}}*`)).length > 0)
+        assert.unreachable(`${fn} with ${n} ARGV was refused but wrote something`);
+      await clean();
+    }
   }
 });
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -24,6 +26,7 @@ import {
   ReplyError,
   StaleReceiptError,
 } from '../../runtime/errors.js';
+import { PACKAGE_ROOT } from '../../runtime/paths.js';
 import { rejects } from '../support/assert.js';
 import { startRedis } from '../support/redis-server.js';
 import type { RedisServer } from '../support/redis-server.js';
@@ -312,6 +315,71 @@ test('a client whose library was replaced by a newer version keeps working with 
     previousVersion: v.version + 1,
   });
   assert.is(await c1.call('FCALL', 'cy_tokens_newer_probe', 0), 1);
+});
+
+test('incrWithTtl against a server whose cy_atomic still replies the version-1 shape: -8 is refused, not guessed', async () => {
+  const c = await connect();
+  await c.call('FUNCTION', 'FLUSH');
+  // Version 1 replied the new value, or -8 for "cap reached", and a counter may hold -8 too.
+  const v1shape = parseLibrary(
+    "#!lua name=cy_atomic\n-- version: 99\nredis.register_function('cy_atomic_incr_with_ttl', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)\n",
+  );
+  const fx = new RedisFunctions(c);
+  await fx.loadLibrary(v1shape);
+  await c.call('SET', 'v1-counter', '-10');
+  assert.is(await fx.atomic.incrWithTtl('v1-counter', 1, 1000), -9);
+  await rejects(
+    () => fx.atomic.incrWithTtl('v1-counter', 1, 1000),
+    CyRedisError,
+    /cy_atomic version 1/,
+  );
+  await c.call('FUNCTION', 'DELETE', 'cy_atomic');
+});
+
+test('upgrading from the released libraries through FUNCTION LOAD REPLACE keeps their data', async () => {
+  const c = await connect();
+  await c.call('FUNCTION', 'FLUSH');
+  const released = (file: string): LibrarySource =>
+    parseLibrary(
+      readFileSync(join(PACKAGE_ROOT, 'test/functions/fixtures/released', file), 'utf8'),
+    );
+  const [locks1, rate2] = [released('cy_locks.v1.lua'), released('cy_rate.v2.lua')];
+  assert.equal([locks1.version, rate2.version], [1, 2]);
+  await loadLibraryOn(c, locks1);
+  await loadLibraryOn(c, rate2);
+  // Written by the released libraries, with their own key lists.
+  for (const owner of ['a', 'b', 'c']) {
+    await c.call(
+      'FCALL',
+      'cy_locks_acquire',
+      2,
+      'cy:lock:{up}',
+      'cy:lock:{up}:fence',
+      owner,
+      60_000,
+    );
+    await c.call('FCALL', 'cy_locks_release', 1, 'cy:lock:{up}', owner);
+  }
+  const sw = ['cy:rate:{up}:sw', 'cy:rate:{up}:sw:seq'];
+  assert.equal(await c.call('FCALL', 'cy_rate_sliding_window', 2, ...sw, 10, 60_000, 4), [1, 6, 0]);
+
+  const fx = new RedisFunctions(c);
+  const all = await fx.loadAllLibraries();
+  for (const [lib, from] of [
+    [locks1, 1],
+    [rate2, 2],
+  ] as const)
+    assert.equal(all[lib.name as 'cy_locks'], {
+      library: lib.name,
+      action: 'replaced',
+      version: bundledLibrary(lib.name).version,
+      previousVersion: from,
+    });
+  assert.is((await fx.locks.acquire('up', 'd', 60_000)).fencingToken, 4, 'tokens go on');
+  const o = { limit: 10, windowMs: 60_000 };
+  const denied = await fx.rate.slidingWindow('up', { ...o, cost: 7 });
+  assert.equal([denied.allowed, denied.remaining], [false, 6], 'the 4 units before still count');
+  assert.equal((await fx.rate.slidingWindow('up', { ...o, cost: 6 })).allowed, true);
 });
 
 test('versionKeyInSlot: a version key in a given slot, for loading on one cluster primary', () => {

@@ -239,6 +239,15 @@ test('upgrade from version 1: tokens continue from the old counter at <lock key>
     InvalidArgumentError,
   );
   assert.is(err.field, 'keys');
+  // With a tag the old counter of "x" sat on the lock key of "x:fence": the migration deletes
+  // it, so "x:fence" can be locked once "x" was acquired after the upgrade.
+  const tag = keyPrefix('lock');
+  await redis.call('SET', `cy:lock:{${tag}}x:fence`, '7');
+  assert.is((await fx.locks.acquire('x', 'w', 5000, { tag })).fencingToken, 8);
+  assert.is(await redis.call('EXISTS', `cy:lock:{${tag}}x:fence`), 0, 'the old counter is gone');
+  assert.is((await fx.locks.acquire('x:fence', 'w', 5000, { tag })).fencingToken, 1);
+  await fx.locks.release('x', 'w', { tag });
+  assert.is((await fx.locks.acquire('x', 'w2', 5000, { tag })).fencingToken, 9);
 });
 
 test('maxmemory-policy allkeys-*: the first acquire warns that fences could be evicted', async () => {

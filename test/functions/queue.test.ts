@@ -199,7 +199,11 @@ test('bad arguments are refused and nothing is written', async () => {
 test('binary payloads: byte-exact with { binary: true } (pull, deadLetters), strings by default', async () => {
   const { fx } = await fxClient();
   const queue = keyPrefix('q') + 'bin';
-  const body = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+  // Every byte value, invalid UTF-8 sequences (0xff, a lone 0x80, 0xc3 0x28) and NULs included.
+  const body = Buffer.concat([
+    Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]),
+    Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)),
+  ]);
   await fx.queue.enqueue(queue, 'm1', body);
   const [m] = await fx.queue.pull(queue, { binary: true, maxAttempts: 1 });
   assert.ok(Buffer.isBuffer(m.payload) && m.payload.equals(body), 'pull');

@@ -11,6 +11,7 @@ import {
 import { HighPerformanceRedis } from '../../runtime/client/index.js';
 import type { BundledScript } from '../../lua/index.js';
 import {
+  CyRedisError,
   InvalidArgumentError,
   NotFoundError,
   ReplyError,
@@ -295,6 +296,58 @@ test('a script registered again by another process is seen at the next execute (
   assert.is(await C.executeScript('greet'), 'v5');
 });
 
+test('after a restart lost the namespace, a manager that missed a registration never brings back the older copy', async () => {
+  const server = await startRedis();
+  const conns = [0, 1].map(() => {
+    const c = new HighPerformanceRedis({ host: server.host, port: server.port });
+    c.on('error', () => {});
+    return c;
+  });
+  try {
+    const [A, B] = conns.map((c) => new LuaScriptManager(c, 'cy:scripts:{restart}'));
+    await A.registerScript('greet', "return 'old'", '1');
+    await sleep(2); // registeredAt is in ms: B's registration comes strictly later
+    await B.registerScript('greet', "return 'new'", '2');
+    // A never ran the script since: it holds the old copy in memory.
+    await server.restart(); // no persistence: the namespace hash and the script cache are gone
+    for (let i = 0; i < 100; i++) {
+      const up = await Promise.all(
+        conns.map((c) =>
+          c.call('PING').then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      if (up.every(Boolean)) break;
+      await sleep(50);
+    }
+    assert.ok((await A.reloadAllScripts()).greet.ok, 'A writes back what it has');
+    // B still runs its newer copy and puts it back; A adopts it at its next execute.
+    assert.is(await B.executeScript('greet'), 'new', 'version 1 adopted the older copy');
+    assert.is(await A.executeScript('greet'), 'new');
+    assert.is((await A.getScriptInfo('greet'))!.version, '2');
+    // Another reload from A (older) does not replace it either.
+    await A.reloadAllScripts();
+    assert.is(
+      await new LuaScriptManager(conns[1], 'cy:scripts:{restart}').executeScript('greet'),
+      'new',
+    );
+    // A copy whose SHA is not its source's is refused instead of run.
+    const forged = JSON.stringify({
+      version: '3',
+      sha: '0'.repeat(40),
+      registeredAt: Date.now() + 1e6,
+      source: "return 'x'",
+    });
+    await conns[0].call('HSET', 'cy:scripts:{restart}', 'greet', forged);
+    await rejects(() => A.executeScript('greet'), CyRedisError, /not its source's/);
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+    await server.stop();
+  }
+});
+
 test('ScriptHelper keys: one cluster slot per call, derived keys follow the key hash tag', async () => {
   const redis = await client();
   const s = new ScriptHelper(redis);
@@ -358,6 +411,61 @@ test('EVAL scripts refuse integers past 2^53 before any write', async () => {
     assert.match(err.message, new RegExp(`^ERR_CY_ARG ${field} `), `${name} ${field}`);
   }
   assert.equal(await keysLike(redis, `${p}*`), []);
+});
+
+test('EVAL scripts check their KEYS count first: a wrong count is ERR_CY_ARG keys, nothing written', async () => {
+  const redis = await client();
+  const t = `{${keyPrefix('evalkeys')}}`;
+  const k = (n: number): string[] => Array.from({ length: n }, (_, i) => `${t}k${i}`);
+  // Each script with arguments that would write if its keys were accepted.
+  const calls: Record<BundledScript, { keys: number[]; args: string[] }> = {
+    rate_limiter: { keys: [0, 2], args: ['5', '1000', '0', ''] },
+    distributed_lock: { keys: [0, 2], args: ['acquire', 'o', '1000'] },
+    smart_cache: { keys: [0, 1, 3], args: ['set', 'v', '1000'] },
+    job_queue: { keys: [0, 5, 7], args: ['push', 'p'] },
+    sliding_window: { keys: [0, 2], args: ['5', '1000', ''] },
+    token_bucket: { keys: [0, 2], args: ['5', '1', ''] },
+    bounded_increment: { keys: [0, 2], args: ['1', '0', '10'] },
+    batch_set_ttl: { keys: [0], args: ['1000'] },
+    priority_push: { keys: [0, 2], args: ['1', 'item'] },
+    priority_pop: { keys: [0, 2], args: ['1'] },
+    cache_set_evict: { keys: [0, 1, 4], args: ['v', '1000', '5'] },
+    cache_get_lru: { keys: [0, 2, 4], args: [] },
+  };
+  assert.equal(Object.keys(calls).sort(), [...BUNDLED_SCRIPTS].sort(), 'every script');
+  for (const [name, { keys, args }] of Object.entries(calls)) {
+    for (const n of keys) {
+      const err = await rejects(
+        () => redis.call('EVAL', bundledScript(name).source, n, ...k(n), ...args),
+        ReplyError,
+      );
+      assert.match(err.message, /^ERR_CY_ARG keys /, `${name} with ${n} keys: ${err.message}`);
+      assert.equal(await keysLike(redis, `${t}*`), [], `${name} with ${n} keys wrote`);
+    }
+  }
+});
+
+test('bounded_increment: a stored counter past 2^53 is refused, not rounded', async () => {
+  const redis = await client();
+  const s = new ScriptHelper(redis);
+  const key = keyPrefix('clamp') + 'stored';
+  await redis.call('SET', key, '9007199254740993'); // 2^53 + 1: a Lua number would read 2^53
+  await rejects(
+    () => s.boundedIncrement(key, -1, 0, 1e15),
+    ReplyError,
+    /not an integer or out of range/,
+  );
+  assert.is(await redis.call('GET', key), '9007199254740993', 'nothing written');
+  await redis.call('SET', key, String(Number.MAX_SAFE_INTEGER - 1));
+  assert.equal(await s.boundedIncrement(key, 1, 0, Number.MAX_SAFE_INTEGER), {
+    applied: true,
+    value: Number.MAX_SAFE_INTEGER,
+  });
+  assert.equal(await s.boundedIncrement(key, 1, 0, Number.MAX_SAFE_INTEGER), {
+    applied: false,
+    value: Number.MAX_SAFE_INTEGER,
+  });
+  await rejects(() => s.boundedIncrement(key, 1, 0, 2 ** 53), InvalidArgumentError);
 });
 
 test.after(closeAll);

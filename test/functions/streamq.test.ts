@@ -18,7 +18,7 @@ test('a business id is enqueued once; the group is created on the first enqueue'
   assert.is(await fx.streamq.enqueue(q, 'order-1', '{"qty":2}'), null);
   assert.is(await redis.call('XLEN', `cy:sq:{${q}}:stream`), 1);
   const [m] = await fx.streamq.read(q, G, 'c1', { count: 10 });
-  assert.equal(m, { streamId: id!, businessId: 'order-1', payload: '{"qty":1}' });
+  assert.equal(m, { streamId: id!, businessId: 'order-1', payload: '{"qty":1}', consumer: 'c1' });
   // A dedup window lets an id come back once it has passed.
   const q2 = keyPrefix('sq') + 'window';
   assert.ok(await fx.streamq.enqueue(q2, 'x', 'a', { dedupWindowMs: 50 }));
@@ -43,7 +43,7 @@ test('a crashed consumer: its entry is claimed by another; exactly one ack compl
     minIdleMs: 50,
     maxDeliveries: 5,
   });
-  assert.equal(claimed, [held]);
+  assert.equal(claimed, [{ ...held, consumer: 'rescuer' }]);
   assert.is(await fx.streamq.isDone(q, 'pay-7'), false);
   assert.is(await fx.streamq.ack(q, G, claimed[0]), true, 'first completion');
   assert.is(await fx.streamq.isDone(q, 'pay-7'), true);
@@ -104,8 +104,9 @@ test('poison pill: quarantined after maxDeliveries, out of the stream and the pe
   await fx.streamq.enqueue(q, 'bad', 'crashes-the-worker');
   const opts = { minIdleMs: 0, maxDeliveries: 3 };
   const [first] = await fx.streamq.read(q, G, 'w1'); // delivery 1
-  assert.equal((await fx.streamq.claimStale(q, G, 'w2', opts)).claimed, [first]); // 2
-  assert.equal((await fx.streamq.claimStale(q, G, 'w3', opts)).claimed, [first]); // 3
+  const as = (consumer: string): StreamQueueMessage[] => [{ ...first, consumer }];
+  assert.equal((await fx.streamq.claimStale(q, G, 'w2', opts)).claimed, as('w2')); // 2
+  assert.equal((await fx.streamq.claimStale(q, G, 'w3', opts)).claimed, as('w3')); // 3
   const r = await fx.streamq.claimStale(q, G, 'w4', opts);
   assert.equal(r.claimed, []);
   assert.equal(r.quarantined, [first.streamId]);
@@ -118,6 +119,7 @@ test('poison pill: quarantined after maxDeliveries, out of the stream and the pe
       deliveries: quarantined.deliveries,
       group: quarantined.group,
       reason: quarantined.reason,
+      consumer: quarantined.consumer,
     },
     {
       businessId: 'bad',
@@ -126,6 +128,7 @@ test('poison pill: quarantined after maxDeliveries, out of the stream and the pe
       deliveries: 3,
       group: G,
       reason: 'max_deliveries',
+      consumer: 'w3',
     },
   );
   assert.is(await redis.call('XLEN', `cy:sq:{${q}}:stream`), 0);
@@ -143,8 +146,8 @@ test('nack makes a pending entry claimable at once; nack of a non-pending entry 
     minIdleMs: 3_600_000,
     maxDeliveries: 9,
   });
-  assert.equal(claimed, [m]);
-  await fx.streamq.ack(q, G, m);
+  assert.equal(claimed, [{ ...m, consumer: 'w2' }]);
+  await fx.streamq.ack(q, G, claimed[0]);
   await rejects(() => fx.streamq.nack(q, G, m.streamId), NotFoundError);
 });
 
@@ -180,7 +183,14 @@ test('bad arguments are refused and nothing is written', async () => {
       () => fx.streamq.claimStale(q, G, 'c', { minIdleMs: 1, maxDeliveries: 0 }),
       'options.maxDeliveries',
     ],
-    [() => fx.streamq.ack(q, G, { streamId: '', businessId: 'b' }), 'message.streamId'],
+    [
+      () => fx.streamq.ack(q, G, { streamId: '', businessId: 'b', consumer: 'c' }),
+      'message.streamId',
+    ],
+    [
+      () => fx.streamq.ack(q, G, { streamId: '1-1', businessId: 'b', consumer: '' }),
+      'message.consumer',
+    ],
   ];
   for (const [fn, field] of cases)
     assert.is((await rejects(fn, InvalidArgumentError)).field, field);
@@ -318,6 +328,64 @@ test('maxLen never trims entries the group has not acknowledged (concurrent prod
   assert.ok(left <= 101, `${left} entries left of the 661 added`);
 });
 
+test('maxLen keeps entries pending for a dead consumer and entries a lagging group has not read', async () => {
+  const { fx, redis } = await fxClient();
+  const worker = new RedisFunctions(await client());
+  const q = keyPrefix('sq') + 'trimpending';
+  /** `n` enqueues with maxLen 10 while `worker` reads and acks them in the default group. */
+  const traffic = async (prefix: string, n: number): Promise<void> => {
+    let producing = true;
+    await Promise.all([
+      (async () => {
+        for (let i = 0; i < n; i++)
+          await fx.streamq.enqueue(q, `${prefix}${i}`, 'x', { maxLen: 10 });
+      })().finally(() => (producing = false)),
+      (async () => {
+        for (;;) {
+          const batch = await worker.streamq.read(q, G, 'live', { count: 50, blockMs: 50 });
+          if (batch.length === 0 && !producing) return;
+          for (const m of batch) assert.ok(await worker.streamq.ack(q, G, m));
+        }
+      })(),
+    ]);
+  };
+  for (let i = 0; i < 5; i++) await fx.streamq.enqueue(q, `held-${i}`, `p${i}`, { maxLen: 10 });
+  const held = await fx.streamq.read(q, G, 'dies', { count: 5 }); // never acked
+  await traffic('n-', 400);
+  await sleep(5);
+  const { claimed, deleted } = await worker.streamq.claimStale(q, G, 'rescuer', {
+    minIdleMs: 1,
+    maxDeliveries: 5,
+  });
+  assert.equal(deleted, [], 'version 1 trimmed them: they came back as deleted');
+  assert.equal(
+    claimed.map((m) => [m.businessId, m.payload]),
+    held.map((m) => [m.businessId, m.payload]),
+  );
+  for (const m of claimed) assert.ok(await worker.streamq.ack(q, G, m));
+  // Everything acknowledged: the next enqueue trims the history (whole stream nodes).
+  await fx.streamq.enqueue(q, 'after', 'x', { maxLen: 10 });
+  assert.ok(((await redis.call('XLEN', streamOf(q))) as number) <= 110, 'history trimmed');
+  // A second group that reads nothing: none of the entries it has not read is trimmed.
+  await redis.call('XGROUP', 'CREATE', streamOf(q), 'audit', '$');
+  await traffic('m-', 300);
+  const reply = (await redis.call(
+    'XREADGROUP',
+    'GROUP',
+    'audit',
+    'a',
+    'COUNT',
+    1000,
+    'STREAMS',
+    streamOf(q),
+    '>',
+  )) as unknown;
+  const entries = Array.isArray(reply)
+    ? ((reply[0] as unknown[])[1] as unknown[])
+    : Object.values(reply as Record<string, unknown[]>)[0];
+  assert.is(entries.length, 300, 'the audit group gets every entry added after it was created');
+});
+
 test('ack validates the stream id fully and XACKs before recording: a refused ack records nothing', async () => {
   const { fx } = await fxClient();
   const q = keyPrefix('sq') + 'ackid';
@@ -329,7 +397,7 @@ test('ack validates the stream id fully and XACKs before recording: a refused ac
     '1-18446744073709551616',
   ]) {
     const err = await rejects(
-      () => fx.streamq.ack(q, G, { streamId: bad, businessId: m.businessId }),
+      () => fx.streamq.ack(q, G, { ...m, streamId: bad }),
       InvalidArgumentError,
     );
     assert.is(err.field, 'streamId');
@@ -340,6 +408,7 @@ test('ack validates the stream id fully and XACKs before recording: a refused ac
   assert.is(
     await fx.streamq.ack(q, G, {
       streamId: '18446744073709551615-18446744073709551615',
+      consumer: 'c1',
       businessId: 'z',
     }),
     false,
@@ -361,10 +430,67 @@ test('an entry quarantined while a slow consumer holds it: the late ack is not a
   assert.is((await fx.streamq.quarantined(q))[0].businessId, 'pay-1');
 });
 
+test("ack only from the consumer the entry is pending for: another consumer's ack writes nothing", async () => {
+  const { fx, redis } = await fxClient();
+  const [a, b] = await Promise.all(
+    [client(), client()].map(async (c) => new RedisFunctions(await c)),
+  );
+  const q = keyPrefix('sq') + 'owner';
+  const done = `cy:sq:{${q}}:done`;
+  for (let i = 0; i < 20; i++) await fx.streamq.enqueue(q, `pay-${i}`, 'p');
+  const held = await a.streamq.read(q, G, 'A', { count: 100 });
+  assert.is(held.length, 20);
+  await sleep(15);
+  const { claimed } = await b.streamq.claimStale(q, G, 'B', { minIdleMs: 10, maxDeliveries: 5 });
+  assert.is(claimed.length, 20);
+  // A stale completion record: any prune with a 60 s retention would drop it.
+  await redis.call('ZADD', done, 1, 'long-ago');
+  const state = async (): Promise<unknown[]> => [
+    (await pendingRows(redis, q)).map(([id, owner, , n]) => [id, owner, n]),
+    await redis.call('ZRANGE', done, 0, -1, 'WITHSCORES'),
+    await redis.call('XLEN', streamOf(q)),
+  ];
+  const before = await state();
+  const retention = { doneRetentionMs: 60_000 };
+  const late = await Promise.all(held.map((m) => a.streamq.ack(q, G, m, retention)));
+  assert.equal(
+    late,
+    held.map(() => false),
+    'the original holder lost them to the claim',
+  );
+  assert.equal(await state(), before, 'no XACK, no record, no prune');
+  // Both consumers ack at once from their own connections: only B's acks complete.
+  const [fromA, fromB] = await Promise.all([
+    Promise.all(held.map((m) => a.streamq.ack(q, G, m, retention))),
+    Promise.all(claimed.map((m) => b.streamq.ack(q, G, m, retention))),
+  ]);
+  assert.equal(
+    fromA,
+    held.map(() => false),
+  );
+  assert.equal(
+    fromB,
+    claimed.map(() => true),
+  );
+  assert.equal(await pendingRows(redis, q), []);
+  assert.is(await redis.call('ZCARD', done), 20, 'the 20 completions; long-ago pruned by them');
+  // A raw ack naming no consumer is refused before anything is read or written.
+  const keys = ['stream', 'dedup', 'done', 'quarantine'].map((x) => `cy:sq:{${q}}:${x}`);
+  const err = await rejects(
+    () => fx.call('cy_streamq_ack', keys, [G, held[0].streamId, 'pay-0', '']),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'consumer');
+});
+
 test('binary payloads: byte-exact with { binary: true }, strings by default', async () => {
   const { fx } = await fxClient();
   const q = keyPrefix('sq') + 'bin';
-  const body = Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]);
+  // Every byte value, invalid UTF-8 sequences (0xff, a lone 0x80, 0xc3 0x28) and NULs included.
+  const body = Buffer.concat([
+    Buffer.from([0xff, 0x00, 0xc3, 0x28, 0x80]),
+    Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)),
+  ]);
   await fx.streamq.enqueue(q, 'b1', body);
   const [m] = await fx.streamq.read(q, G, 'c', { binary: true });
   assert.ok(Buffer.isBuffer(m.payload) && m.payload.equals(body), 'read');

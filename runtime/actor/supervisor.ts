@@ -304,8 +304,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const handledInDrain = Math.max(0, (await this.#handledNow()) - before);
     this.#leftover = 0;
     // The tree's stop waits behind a start in progress: cut such starts short (an init that
-    // never ends must not hold the shutdown).
+    // never ends must not hold the shutdown). No thread is replaced from here on either: a
+    // start waiting for one (its backoff) gives up.
     this.#preempt = true;
+    this.#slots.holdRespawns();
     await Promise.all([this.#preemptStarts(), this.#tree.stop('shutdown')]);
     await this.#close();
     const report: StopReport = {

@@ -1,7 +1,8 @@
 /**
- * Shutdown against what is still starting: an init that never ends, a start() waiting on a
- * slow Redis; the exit code of handleSignals() after a failure; and a clean stop that reports
- * no thread exits.
+ * Shutdown against what is still starting: an init that never ends (also inside a nested
+ * group), a start() waiting on a slow Redis; the exit code of handleSignals() after a failure
+ * and after a clean stop; and a clean stop that reports no thread exits, also when it has to
+ * kill a singleton's thread.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -47,6 +48,43 @@ test('stop() cuts short an init that never ends (initTimeoutMs 0): stopTimeoutMs
   assert.is(report.drained, true);
   assert.instance(await within(starting, 1000, 'start()'), ShutdownError);
   assert.is(sup.state, 'stopped');
+});
+
+test('stop() cuts short a hanging init inside a nested group: no restarts, no failures', async () => {
+  // The group's start is what the root waits on; the stop queued behind it must not let the
+  // group take the cut-short start for a failure and restart it (backoff 300 ms, 10 times).
+  const slow = {
+    maxRestarts: 10,
+    withinMs: 10_000,
+    backoff: { minMs: 300, maxMs: 300, jitter: 0 },
+  };
+  const sup = supervisor(
+    [
+      probe('a'),
+      {
+        name: 'g',
+        supervision: slow,
+        actors: [
+          probe('stuck', { initTimeoutMs: 0, stopTimeoutMs: 100, options: { initMs: 60_000 } }),
+        ],
+      },
+    ],
+    { threads: 1, supervision: slow },
+  );
+  const events: string[] = [];
+  sup.on('actor:started', (e) => events.push(`start ${e.id}`));
+  sup.on('actor:restarting', (e) => events.push(`restart ${e.id}`));
+  sup.on('actor:failed', (e) => events.push(`fail ${e.id}`));
+  sup.on('actor:stopped', (e) => events.push(`stop ${e.id} ${e.reason}`));
+  const starting = sup.start().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  await waitFor(() => events.includes('start a'), 5000, 'a to start');
+  await sleep(100); // stuck's init runs now
+  await within(sup.stop(), 5000, 'stop()');
+  assert.instance(await within(starting, 1000, 'start()'), ShutdownError);
+  assert.equal(events, ['start a', 'stop stuck shutdown', 'stop g shutdown', 'stop a shutdown']);
 });
 
 test('stop() while start() waits on a slow Redis: start rejects, nothing starts or registers after', async () => {

@@ -20,7 +20,12 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { HighPerformanceRedis } from '../client/index.js';
-import { HandlerTimeoutError, InvalidArgumentError, ShutdownError } from '../errors.js';
+import {
+  ActorDiedError,
+  HandlerTimeoutError,
+  InvalidArgumentError,
+  ShutdownError,
+} from '../errors.js';
 import type { WorkerExitError, SupervisorFailedError } from '../errors.js';
 import { monoNow } from './clock.js';
 import { isResolvedConfig, validateConfig } from './config.js';
@@ -606,6 +611,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         try {
           await this.#spawn(p, inc, token);
         } catch (err) {
+          // A singleton whose lease went while it started waits on standby for the next one
+          // (deactivate put it there; placement keeps competing): not a failure.
+          if (token !== null && this.#placement?.token(id) !== token) return;
           if (!(this.#closing || this.#state === 'stopping'))
             this.#note(p.id, inc, err as Error, 'init');
           throw err;
@@ -637,6 +645,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#preempt) throw new ShutdownError();
     const thread = await this.#slots.ready(p.slot);
     if (this.#preempt) throw new ShutdownError();
+    // The lease may have gone while this waited for a replacement thread: its loss found
+    // nothing to stop here (no thread, not spawned yet) and released it at once.
+    if (token !== null && this.#placement?.token(p.id) !== token)
+      throw new ActorDiedError(p.id, 'its lease was lost before it started');
     this.#modes.set(p.id, 'queue');
     const spawned: Spawned = { inc };
     this.#onThread.set(p.id, spawned);

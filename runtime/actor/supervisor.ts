@@ -88,6 +88,13 @@ export interface SupervisorEvents {
   'actor:failed': [e: { id: string; error: Error; phase: string }];
   'actor:restarting': [e: { id: string; delayMs: number; attempt: number; error: Error | null }];
   'actor:stopped': [e: { id: string; reason: string }];
+  /**
+   * A worker thread ended under its actors while the supervisor starts or runs: it crashed
+   * (process.exit, an uncaught error, resourceLimits) or was killed (watchdog, a singleton that
+   * would outlive its lease). Its actors restart by policy on a replacement thread. Not emitted
+   * once stop() began or the supervisor failed: threads that end then (closed on purpose, or
+   * killed because an actor's stop() overran) are part of closing, not failures.
+   */
   'thread:exit': [e: { thread: number; error: WorkerExitError }];
   'singleton:acquired': [e: { id: string; fencingToken: number }];
   'singleton:lost': [e: { id: string }];
@@ -496,8 +503,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** A thread ended: report its actors failed (one incident); true to replace the thread. */
   #threadExited(exit: ThreadExit): boolean {
-    // Terminated by the shutdown itself, or anything while closing: nothing failed.
-    const quiet = exit.deliberate || this.#closing;
+    // Terminated by the shutdown itself, or anything once a stop() began or the supervisor
+    // failed (a singleton's thread killed because its stop() overran, a thread that crashes in
+    // an actor's stop()): the supervisor is going away, nothing is replaced, nothing failed.
+    const quiet =
+      exit.deliberate || this.#closing || (this.#state !== 'starting' && this.#state !== 'running');
     if (!quiet) this.emit('thread:exit', { thread: exit.slot, error: exit.error });
     // Counters of its actors survive as of the last poll.
     for (const p of this.#placements) {
@@ -506,8 +516,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (last) this.#carry.set(p.id, addCounters(this.#carry.get(p.id), last));
       this.#lastPoll.delete(p.id);
     }
-    if (quiet || this.#preempt || this.#state === 'failed' || this.#state === 'stopped')
-      return false;
+    if (quiet) return false;
     this.#log('error', exit.error.message);
     // Replacing a thread is a restart, whether or not an actor was running on it (a thread
     // that dies while it boots has none): past the intensity the root gives up.

@@ -161,6 +161,39 @@ await sup.call('a', { op: 'throw' }).catch(() => {});
   }
 });
 
+test('handleSignals(): SIGTERM after a clean run exits 0, once stopped', async () => {
+  const index = new URL('../../index.js', import.meta.url).href;
+  const dir = tempDir({
+    'app.mjs': `
+import { Supervisor } from ${JSON.stringify(index)};
+const sup = new Supervisor(
+  { threads: 1, heartbeatMs: 50, actors: [{ name: 'a', module: ${JSON.stringify(PROBE)}, options: { stopMs: 200 } }] },
+  { logger: null },
+);
+sup.handleSignals();
+sup.on('stopped', () => console.log('stopped'));
+await sup.start();
+setInterval(() => {}, 1000); // the app's own server keeps the process up
+console.log('running');
+`,
+  });
+  const child = spawn(process.execPath, [join(dir, 'app.mjs')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    await waitFor(() => out.includes('running'), 10_000, 'the supervisor to run');
+    child.kill('SIGTERM');
+    assert.is(await within(exited, 10_000, 'exit'), 0, out);
+    assert.match(out, /stopped/, 'it exited once the stop was done (stop() ran: 200 ms)');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('a clean stop reports no thread exits (they are not failures)', async () => {
   const sup = supervisor([probe('a'), probe('b')]);
   const exits: string[] = [];
@@ -168,6 +201,30 @@ test('a clean stop reports no thread exits (they are not failures)', async () =>
   await sup.start();
   await sup.stop();
   assert.equal(exits, []);
+});
+
+test("... also when it has to kill a singleton's thread (its stop() overran): logged, not a thread:exit", async () => {
+  const namespace = keyPrefix('killstop').replace(/:$/, '').replace(/:/g, '-');
+  const warnings: string[] = [];
+  const sup = supervisor(
+    [probe('solo', { singleton: true, stopTimeoutMs: 100, options: { stopMs: 2000 } })],
+    { redis: (await sharedRedis()).url, namespace, threads: 1 },
+    { logger: { info() {}, warn: (m) => warnings.push(m), error() {} } },
+  );
+  const exits: string[] = [];
+  sup.on('thread:exit', (e) => exits.push(e.error.message));
+  const running = new Promise<void>((r) => sup.once('actor:started', () => r()));
+  await sup.start();
+  await within(running, 5000, 'the singleton to run (its lease won)');
+  const report = await within(sup.stop(), 5000, 'stop()');
+  assert.equal(exits, []);
+  assert.ok(
+    warnings.some((w) =>
+      /singleton solo: still running after its stop .*killing its thread/.test(w),
+    ),
+    warnings.join('\n'),
+  );
+  assert.is(report.drained, true);
 });
 
 test.run();

@@ -31,7 +31,7 @@ import { monoNow } from './clock.js';
 import { isResolvedConfig, validateConfig } from './config.js';
 import type { CyredisConfig, ResolvedConfig } from './config.js';
 import type { ActorCallOptions, ActorRef, ActorSendOptions, RefOf } from './define.js';
-import type { KindRegistry } from './kinds.js';
+import { drain, handledNow } from './drain.js';
 import { MainEndpoint } from './main-endpoint.js';
 import { asError, fromWire, toWire } from './messages.js';
 import type {
@@ -43,6 +43,8 @@ import type {
   WorkerEvent,
 } from './messages.js';
 import { OffloadPool } from './offload.js';
+import { checkOptions, consoleLogger } from './options.js';
+import type { SupervisorLogger, SupervisorOptions } from './options.js';
 import { Placement } from './placement.js';
 import type { PlacementHost, SupervisorRecord } from './placement.js';
 import { ThreadSlots } from './slots.js';
@@ -55,23 +57,7 @@ import type { Child, StopKind, TreeEvent, TreeHost } from './tree.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
-export interface SupervisorLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export interface SupervisorOptions {
-  /** Built-in kinds the config may name (`kind: 'echo'`). */
-  kinds?: KindRegistry;
-  /** Names the config in errors when it is an object; relative modules start at its folder. */
-  file?: string;
-  baseDir?: string;
-  /** Where supervisor and actor log lines go. Default: console. null: nowhere (events only). */
-  logger?: SupervisorLogger | null;
-  /** Default: host:pid:random. */
-  id?: string;
-}
+export type { SupervisorLogger, SupervisorOptions } from './options.js';
 
 export interface StopReport {
   /** Every mailbox was empty and every handler done before actors were stopped. */
@@ -159,8 +145,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Validates the config (ConfigError naming file and field) before anything starts; only what
    * validateConfig/loadConfig returned is taken as it is.
    */
-  constructor(config: CyredisConfig | ResolvedConfig, options: SupervisorOptions = {}) {
+  constructor(config: CyredisConfig | ResolvedConfig, options?: SupervisorOptions) {
     super();
+    options = checkOptions(options);
     this.config = isResolvedConfig(config)
       ? config
       : validateConfig(config, {
@@ -310,10 +297,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#state = 'stopping';
     this.#main.closed = true;
-    const before = await this.#handledNow();
+    const before = await handledNow(this.#slots.live());
     await Promise.all(this.#slots.live().map((t) => t.control.beginShutdown().catch(() => {})));
-    const drained = await this.#drain(t0 + timeoutMs);
-    const handledInDrain = Math.max(0, (await this.#handledNow()) - before);
+    const drained = await drain(
+      () => this.#slots.live(),
+      () => this.#main.sent,
+      t0 + timeoutMs,
+    );
+    const handledInDrain = Math.max(0, (await handledNow(this.#slots.live())) - before);
     this.#leftover = 0;
     // The tree's stop waits behind a start in progress: cut such starts short (an init that
     // never ends must not hold the shutdown). No thread is replaced from here on either: a
@@ -853,46 +844,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // ---- shutdown internals ----
 
-  async #handledNow(): Promise<number> {
-    const all = await Promise.all(
-      this.#slots.live().map((t) => t.control.drainStatus().catch(() => null)),
-    );
-    return all.reduce((n, s) => n + (s?.handled ?? 0), 0);
-  }
-
-  /** Waits until every mailbox is empty, no handler runs and nothing is in flight between threads. */
-  async #drain(deadline: number): Promise<boolean> {
-    let calm = 0;
-    let last = '';
-    while (monoNow() < deadline) {
-      const all = await Promise.all(
-        this.#slots.live().map((t) => t.control.drainStatus().catch(() => null)),
-      );
-      let busy = 0;
-      let sent = this.#main.sent;
-      let received = 0;
-      let handled = 0;
-      for (const s of all) {
-        if (!s) continue;
-        busy += s.queued + s.running + s.outbound;
-        sent += s.sent;
-        received += s.received;
-        handled += s.handled;
-      }
-      const sig = `${sent}/${received}/${handled}`;
-      // In flight inside a port: sent > received. A thread that died took its counts along,
-      // so also accept counts that did not move between two polls.
-      if (busy === 0 && (sent === received || sig === last)) {
-        if (++calm >= 2) return true;
-      } else {
-        calm = 0;
-      }
-      last = sig;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
-  }
-
   /** Closes leases, registration, threads, pools and the client, once (every caller waits
    * for the same close). */
   #close(): Promise<void> {
@@ -931,9 +882,3 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#logger?.[level](message);
   }
 }
-
-const consoleLogger: SupervisorLogger = {
-  info: (m) => console.log(m),
-  warn: (m) => console.warn(m),
-  error: (m) => console.error(m),
-};

@@ -80,11 +80,15 @@ export abstract class Endpoint implements LinkHandler {
     }
   }
 
-  /** Delivers into a mailbox of this thread (workers only). */
+  /**
+   * Delivers into a mailbox of this thread (workers only), waiting up to `timeoutMs` for room;
+   * a call that `gave up` meanwhile (timed out, its thread died) is not delivered at all.
+   */
   protected abstract deliverLocal(
     p: ActorPlacement,
     env: Envelope,
     timeoutMs: number | undefined,
+    gaveUp?: () => boolean,
   ): Promise<void> | undefined;
   abstract onMessage(m: ActorMessage, link: Link): void;
   /** Refuses new intake (the supervisor is stopping). */
@@ -216,23 +220,30 @@ export abstract class Endpoint implements LinkHandler {
         reject(asError(err));
       };
       try {
-        this.#deliver(p, msg, cid, options, call)?.catch(fail);
+        this.#deliver(p, msg, cid, options, call, timeoutMs)?.catch(fail);
       } catch (err) {
         fail(err);
       }
     });
   }
 
-  /** Local: into the mailbox. Remote: spend a credit (waiting for one) and post. */
+  /**
+   * Local: into the mailbox. Remote: spend a credit (waiting for one) and post. A send waits
+   * for room up to its timeoutMs (none: as long as it takes); a call up to its own timeout,
+   * and once it gave up (timed out, its target's thread died) it is never delivered late.
+   */
   #deliver(
     p: ActorPlacement,
     msg: unknown,
     cid: number,
     options: ActorSendOptions | undefined,
     call?: PendingCall,
+    callTimeoutMs = 0,
   ): Promise<void> | undefined {
+    const waitMs = call ? (callTimeoutMs > 0 ? callTimeoutMs : undefined) : options?.timeoutMs;
+    const gaveUp = call ? () => !this.#pending.has(cid) : undefined;
     if (p.slot === this.slot) {
-      return this.deliverLocal(p, { msg, cid, rs: this.slot, via: null }, options?.timeoutMs);
+      return this.deliverLocal(p, { msg, cid, rs: this.slot, via: null }, waitMs, gaveUp);
     }
     const link = this.links.get(p.slot);
     if (!link) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
@@ -242,7 +253,7 @@ export abstract class Endpoint implements LinkHandler {
       link.post({ t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
       return undefined;
     }
-    return this.#deliverLater(p, msg, cid, options, call);
+    return this.#deliverLater(p, msg, cid, options, call, waitMs, gaveUp);
   }
 
   async #deliverLater(
@@ -250,13 +261,13 @@ export abstract class Endpoint implements LinkHandler {
     msg: unknown,
     cid: number,
     options: ActorSendOptions | undefined,
-    call?: PendingCall,
+    call: PendingCall | undefined,
+    waitMs: number | undefined,
+    gaveUp: (() => boolean) | undefined,
   ): Promise<void> {
-    const deadline =
-      options?.timeoutMs !== undefined && options.timeoutMs > 0 && !call
-        ? monoNow() + options.timeoutMs
-        : null;
+    const deadline = waitMs !== undefined && waitMs > 0 ? monoNow() + waitMs : null;
     for (;;) {
+      if (gaveUp?.()) return; // the call timed out (or failed) while it waited: not sent
       const link = this.links.get(p.slot);
       if (!link) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
       if (link.trySpend(p.id)) {
@@ -270,9 +281,7 @@ export abstract class Endpoint implements LinkHandler {
       } else {
         const left = deadline - monoNow();
         if (left <= 0)
-          throw new TimeoutError(
-            `${p.id} did not take the message within ${options!.timeoutMs} ms`,
-          );
+          throw new TimeoutError(`${p.id} did not take the message within ${waitMs} ms`);
         await link.waitCredit(p.id, Math.ceil(left));
       }
       if (this.intakeClosed && !call) throw new ShutdownError();

@@ -102,6 +102,12 @@ export abstract class Endpoint implements LinkHandler {
     void msg;
     void transfer;
   }
+  /** Whether a message with this transfer list is posted at once (Link.postNow), so that a
+   * failure to post it rejects its send; otherwise it is batched. */
+  protected postsAtOnce(transfer: readonly TransferListItem[] | undefined): boolean {
+    void transfer;
+    return false;
+  }
 
   // ---- links ----
 
@@ -249,8 +255,7 @@ export abstract class Endpoint implements LinkHandler {
     if (!link) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
     if (link.trySpend(p.id)) {
       if (call) call.generation = link.generation;
-      this.sent++;
-      link.post({ t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
+      this.#post(link, p.id, { t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
       return undefined;
     }
     return this.#deliverLater(p, msg, cid, options, call, waitMs, gaveUp);
@@ -272,8 +277,7 @@ export abstract class Endpoint implements LinkHandler {
       if (!link) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
       if (link.trySpend(p.id)) {
         if (call) call.generation = link.generation;
-        this.sent++;
-        link.post({ t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
+        this.#post(link, p.id, { t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
         return;
       }
       if (deadline === null) {
@@ -285,6 +289,24 @@ export abstract class Endpoint implements LinkHandler {
         await link.waitCredit(p.id, Math.ceil(left));
       }
       if (this.intakeClosed && !call) throw new ShutdownError();
+    }
+  }
+
+  #post(link: Link, to: string, m: ActorMessage, transfer?: readonly TransferListItem[]): void {
+    this.sent++;
+    if (!this.postsAtOnce(transfer)) {
+      link.post(m, transfer);
+      return;
+    }
+    try {
+      link.postNow(m, transfer ?? []);
+    } catch (err) {
+      this.sent--;
+      link.refund(to);
+      throw new InvalidArgumentError(
+        'msg',
+        `cannot be sent to another thread (structured clone): ${asError(err).message}`,
+      );
     }
   }
 

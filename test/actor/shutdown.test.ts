@@ -99,6 +99,9 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
   });
   const started: string[] = [];
   sup.on('actor:started', (e) => started.push(e.id));
+  const timers = (): number =>
+    process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const timersBefore = timers();
   try {
     proxy.freeze(); // Redis answers late (a failover, a busy server)
     const starting = sup.start().then(
@@ -113,10 +116,11 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     assert.instance(await within(starting, 5000, 'start()'), ShutdownError);
     await sleep(400); // heartbeats (100 ms) would re-register; threads would start
     assert.equal(started, [], 'nothing started after the stop');
+    assert.ok(timers() <= timersBefore, 'no heartbeat timer keeps running after the stop');
     assert.is(sup.state, 'stopped');
     assert.ok(
-      (await sup.stats()).threads.every((t) => !t.alive),
-      'no thread running',
+      (await sup.stats()).threads.every((t) => !t.alive && t.generation === 0),
+      'no thread was ever started',
     );
     assert.is(await redis.call('EXISTS', `cy:sup:{${namespace}}:${sup.id}`), 0);
     assert.is(await redis.call('ZSCORE', `cy:sups:{${namespace}}`, sup.id), null);

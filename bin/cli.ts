@@ -76,7 +76,7 @@ export async function main(
     return await command(argv, io);
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.err.write(`cyredis: invalid config\n${formatIssues(err)}\n`);
+      io.err.write(invalidConfig(err));
       return EXIT.USAGE;
     }
     io.err.write(`cyredis: unexpected error: ${oneLine(err)}\n`);
@@ -169,15 +169,21 @@ async function load(
     return await loadConfig(target, { kinds: builtinKinds(), overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.err.write(`cyredis: invalid config\n${formatIssues(err)}\n`);
+      io.err.write(invalidConfig(err));
       return EXIT.USAGE;
     }
     throw err;
   }
 }
 
-function formatIssues(err: ConfigError): string {
-  return err.issues.map((i) => `  ${err.file}: ${i.field} ${i.problem}`).join('\n');
+/** One line per problem, no stack: `cyredis: invalid config: <file>: <field> <problem>`, or a
+ * header and an indented line each when there are several. */
+function invalidConfig(err: ConfigError): string {
+  const lines = err.issues.map((i) =>
+    `${err.file}: ${i.field} ${i.problem}`.replace(/\s*\n\s*/g, ' '),
+  );
+  if (lines.length === 1) return `cyredis: invalid config: ${lines[0]}\n`;
+  return `cyredis: invalid config (${lines.length} problems):\n${lines.map((l) => `  ${l}\n`).join('')}`;
 }
 
 async function check(target: string | undefined, flags: Flags, io: Io): Promise<number> {
@@ -185,7 +191,7 @@ async function check(target: string | undefined, flags: Flags, io: Io): Promise<
   if (typeof cfg === 'number') return cfg;
   const issues = await checkModules(cfg.actors);
   if (issues.length > 0) {
-    io.err.write(`cyredis: invalid config\n${formatIssues(new ConfigError(cfg.file, issues))}\n`);
+    io.err.write(invalidConfig(new ConfigError(cfg.file, issues)));
     return EXIT.USAGE;
   }
   const entries = new Set(cfg.actors.map((a) => a.field)).size;

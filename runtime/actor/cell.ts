@@ -186,7 +186,7 @@ export class ActorCell {
   /** Accepts a message from another thread (never waits: credits bound those). */
   acceptRemote(env: Envelope): void {
     if (this.mode !== 'queue') {
-      env.via?.consumed(this.id);
+      consume(env, this.id);
       this.#reject(env);
       return;
     }
@@ -194,22 +194,31 @@ export class ActorCell {
     this.schedulePump();
   }
 
-  /** Accepts a message from this thread, waiting while the mailbox is full. */
-  acceptLocal(env: Envelope, timeoutMs?: number): Promise<void> | undefined {
+  /** Accepts a message from this thread, waiting while the mailbox is full (up to timeoutMs;
+   * a call that `gaveUp` meanwhile is dropped: its caller has its error already). */
+  acceptLocal(
+    env: Envelope,
+    timeoutMs?: number,
+    gaveUp?: () => boolean,
+  ): Promise<void> | undefined {
     if (this.mode !== 'queue') throw this.#unavailable();
     if (!this.mailbox.full) {
       this.mailbox.push(env);
       this.schedulePump();
       return undefined;
     }
-    return this.#acceptLater(env, timeoutMs);
+    return this.#acceptLater(env, timeoutMs, gaveUp);
   }
 
-  async #acceptLater(env: Envelope, timeoutMs?: number): Promise<void> {
+  async #acceptLater(env: Envelope, timeoutMs?: number, gaveUp?: () => boolean): Promise<void> {
     const deadline = timeoutMs !== undefined && timeoutMs > 0 ? monoNow() + timeoutMs : null;
     while (this.mailbox.full) {
       const left = deadline === null ? undefined : Math.max(1, deadline - monoNow());
       await this.mailbox.waitSpace(left, () => timeoutFull(this.id, timeoutMs ?? 0));
+      if (gaveUp?.()) {
+        this.mailbox.passOn();
+        return;
+      }
       if (this.mode !== 'queue') throw this.#unavailable();
     }
     this.mailbox.push(env);
@@ -263,7 +272,7 @@ export class ActorCell {
     }
     while (this.mailbox.length > 0 && this.#queue.pending + this.#queue.size < this.p.concurrency) {
       const env = this.mailbox.shift()!;
-      env.via?.consumed(this.id);
+      consume(env, this.id);
       void this.#queue.add(() => this.#handle(env, inc) ?? Promise.resolve());
     }
   }
@@ -280,7 +289,7 @@ export class ActorCell {
         }
         const env = this.mailbox.shift();
         if (env === undefined) break;
-        env.via?.consumed(this.id);
+        consume(env, this.id);
         const p = this.#handle(env, inc);
         if (p) await p;
       }
@@ -573,7 +582,7 @@ export class ActorCell {
     if (mode === 'queue') return 0;
     const left = this.mailbox.drain();
     for (const env of left) {
-      env.via?.consumed(this.id);
+      consume(env, this.id);
       this.#reject(env);
     }
     return left.length;
@@ -749,6 +758,17 @@ export class ActorCell {
       counters: Object.fromEntries(this.#counters),
     };
   }
+}
+
+/**
+ * A message left the mailbox: its credit goes back to the thread that sent it, once. (A message
+ * taken out for an incarnation that ended meanwhile goes back into the mailbox and leaves it
+ * again later: it must not be credited twice, or that sender could exceed its window.)
+ */
+function consume(env: Envelope, id: string): void {
+  if (env.via === null) return;
+  env.via.consumed(id);
+  env.via = null;
 }
 
 function timeoutFull(id: string, ms: number): Error {

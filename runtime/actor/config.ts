@@ -21,6 +21,7 @@ import { ConfigError, InvalidArgumentError } from '../errors.js';
 import type { ConfigIssue } from '../errors.js';
 import { BACKOFF_DEFAULTS } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
+import { isKindRegistry } from './kinds.js';
 import type { KindRegistry } from './kinds.js';
 import type { ChildSpec, NodeSpec, RestartPolicy, Strategy } from './tree.js';
 
@@ -326,15 +327,40 @@ export interface ValidateOptions {
 
 /** Validates a config and resolves it; throws ConfigError listing every problem. */
 export function validateConfig(input: unknown, o: ValidateOptions = {}): ResolvedConfig {
+  if (typeof o !== 'object' || o === null)
+    throw new InvalidArgumentError('options', 'must be an object (or left out)');
+  if (o.kinds !== undefined && !isKindRegistry(o.kinds))
+    throw new InvalidArgumentError('options.kinds', 'must be a KindRegistry');
   const file = o.file ?? '<inline>';
+  try {
+    return validate(input, file, o);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // Whatever a hostile value does while it is read (a getter or a Proxy that throws, a
+    // kind's validateOptions that crashes): still a ConfigError, not a TypeError.
+    throw new ConfigError(
+      file,
+      [
+        {
+          field: '(config)',
+          problem: `could not be read: ${err instanceof Error ? err.message : show(err)}`,
+        },
+      ],
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function validate(input: unknown, file: string, o: ValidateOptions): ResolvedConfig {
   const baseDir = o.baseDir ?? (o.file && o.file !== '<inline>' ? dirname(o.file) : process.cwd());
   const c = new Checker();
-  const top = c.object('', input, TOP_KEYS);
-  if (!top) {
-    if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input))
-      c.add('(config)', 'must be an object (export default defineConfig({ ... }))');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    c.add('(config)', 'must be an object (export default defineConfig({ ... }))');
     throw new ConfigError(file, c.issues);
   }
+  const top = c.object('', input, TOP_KEYS)!;
 
   let redis: ClientOptions | null = null;
   if (top.redis !== undefined) {

@@ -80,11 +80,15 @@ export abstract class Endpoint implements LinkHandler {
     }
   }
 
-  /** Delivers into a mailbox of this thread (workers only). */
+  /**
+   * Delivers into a mailbox of this thread (workers only), waiting up to `timeoutMs` for room;
+   * a call that `gave up` meanwhile (timed out, its thread died) is not delivered at all.
+   */
   protected abstract deliverLocal(
     p: ActorPlacement,
     env: Envelope,
     timeoutMs: number | undefined,
+    gaveUp?: () => boolean,
   ): Promise<void> | undefined;
   abstract onMessage(m: ActorMessage, link: Link): void;
   /** Refuses new intake (the supervisor is stopping). */
@@ -97,6 +101,12 @@ export abstract class Endpoint implements LinkHandler {
   protected checkCloneable(msg: unknown, transfer?: readonly TransferListItem[]): void {
     void msg;
     void transfer;
+  }
+  /** Whether a message with this transfer list is posted at once (Link.postNow), so that a
+   * failure to post it rejects its send; otherwise it is batched. */
+  protected postsAtOnce(transfer: readonly TransferListItem[] | undefined): boolean {
+    void transfer;
+    return false;
   }
 
   // ---- links ----
@@ -216,33 +226,39 @@ export abstract class Endpoint implements LinkHandler {
         reject(asError(err));
       };
       try {
-        this.#deliver(p, msg, cid, options, call)?.catch(fail);
+        this.#deliver(p, msg, cid, options, call, timeoutMs)?.catch(fail);
       } catch (err) {
         fail(err);
       }
     });
   }
 
-  /** Local: into the mailbox. Remote: spend a credit (waiting for one) and post. */
+  /**
+   * Local: into the mailbox. Remote: spend a credit (waiting for one) and post. A send waits
+   * for room up to its timeoutMs (none: as long as it takes); a call up to its own timeout,
+   * and once it gave up (timed out, its target's thread died) it is never delivered late.
+   */
   #deliver(
     p: ActorPlacement,
     msg: unknown,
     cid: number,
     options: ActorSendOptions | undefined,
     call?: PendingCall,
+    callTimeoutMs = 0,
   ): Promise<void> | undefined {
+    const waitMs = call ? (callTimeoutMs > 0 ? callTimeoutMs : undefined) : options?.timeoutMs;
+    const gaveUp = call ? () => !this.#pending.has(cid) : undefined;
     if (p.slot === this.slot) {
-      return this.deliverLocal(p, { msg, cid, rs: this.slot, via: null }, options?.timeoutMs);
+      return this.deliverLocal(p, { msg, cid, rs: this.slot, via: null }, waitMs, gaveUp);
     }
     const link = this.links.get(p.slot);
     if (!link) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
     if (link.trySpend(p.id)) {
       if (call) call.generation = link.generation;
-      this.sent++;
-      link.post({ t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
+      this.#post(link, p.id, { t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
       return undefined;
     }
-    return this.#deliverLater(p, msg, cid, options, call);
+    return this.#deliverLater(p, msg, cid, options, call, waitMs, gaveUp);
   }
 
   async #deliverLater(
@@ -250,19 +266,18 @@ export abstract class Endpoint implements LinkHandler {
     msg: unknown,
     cid: number,
     options: ActorSendOptions | undefined,
-    call?: PendingCall,
+    call: PendingCall | undefined,
+    waitMs: number | undefined,
+    gaveUp: (() => boolean) | undefined,
   ): Promise<void> {
-    const deadline =
-      options?.timeoutMs !== undefined && options.timeoutMs > 0 && !call
-        ? monoNow() + options.timeoutMs
-        : null;
+    const deadline = waitMs !== undefined && waitMs > 0 ? monoNow() + waitMs : null;
     for (;;) {
+      if (gaveUp?.()) return; // the call timed out (or failed) while it waited: not sent
       const link = this.links.get(p.slot);
       if (!link) throw new ActorDiedError(p.id, `its thread (slot ${p.slot}) is gone`);
       if (link.trySpend(p.id)) {
         if (call) call.generation = link.generation;
-        this.sent++;
-        link.post({ t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
+        this.#post(link, p.id, { t: 'm', to: p.id, msg, cid, rs: this.slot }, options?.transfer);
         return;
       }
       if (deadline === null) {
@@ -270,12 +285,28 @@ export abstract class Endpoint implements LinkHandler {
       } else {
         const left = deadline - monoNow();
         if (left <= 0)
-          throw new TimeoutError(
-            `${p.id} did not take the message within ${options!.timeoutMs} ms`,
-          );
+          throw new TimeoutError(`${p.id} did not take the message within ${waitMs} ms`);
         await link.waitCredit(p.id, Math.ceil(left));
       }
       if (this.intakeClosed && !call) throw new ShutdownError();
+    }
+  }
+
+  #post(link: Link, to: string, m: ActorMessage, transfer?: readonly TransferListItem[]): void {
+    this.sent++;
+    if (!this.postsAtOnce(transfer)) {
+      link.post(m, transfer);
+      return;
+    }
+    try {
+      link.postNow(m, transfer ?? []);
+    } catch (err) {
+      this.sent--;
+      link.refund(to);
+      throw new InvalidArgumentError(
+        'msg',
+        `cannot be sent to another thread (structured clone): ${asError(err).message}`,
+      );
     }
   }
 

@@ -49,3 +49,14 @@ export class KindRegistry {
     return [...this.#kinds.keys()].sort();
   }
 }
+
+/** A KindRegistry (also one from another copy of this package: by shape, not instanceof). */
+export function isKindRegistry(v: unknown): v is KindRegistry {
+  const r = v as { get?: unknown; names?: unknown } | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.get === 'function' &&
+    typeof r.names === 'function'
+  );
+}

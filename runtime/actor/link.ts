@@ -95,6 +95,17 @@ export class Link {
     }
   }
 
+  /**
+   * Posts `m` at once, on its own, after everything posted before (order kept); throws what
+   * postMessage throws (a message that cannot be cloned, a bad transfer list), so the sender
+   * can reject instead of having it dropped at the flush. Not batched: for the odd message.
+   */
+  postNow(m: LinkMessage, transfer: readonly TransferListItem[]): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#port.postMessage([m], transfer as TransferListItem[]);
+  }
+
   /** Takes one credit for `to`; false when none is left (wait with waitCredit). */
   trySpend(to: string): boolean {
     const c = this.#credits.get(to) ?? this.#window;

@@ -76,6 +76,11 @@ export class Mailbox {
     });
   }
 
+  /** A woken sender that no longer sends (its call gave up) passes the room on. */
+  passOn(): void {
+    if (this.#waiters.size > 0 && !this.full) this.#wakeOne();
+  }
+
   /** Removes every message (oldest first) and wakes every waiting sender. */
   drain(): Envelope[] {
     const all = this.#queue.drain();

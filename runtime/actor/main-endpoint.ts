@@ -30,10 +30,11 @@ export class MainEndpoint extends Endpoint {
   /**
    * supervisor.send resolves before its batch is posted, so a message that cannot be cloned
    * must be refused here, not dropped later. Not with a transfer list: a test clone would copy
-   * (or refuse) what postMessage moves; such a message that fails is counted as dropped.
+   * (or refuse) what postMessage moves; such a message is posted at once instead (postsAtOnce),
+   * and a failure to post it rejects the send.
    */
   protected override checkCloneable(msg: unknown, transfer?: readonly TransferListItem[]): void {
-    if (transfer !== undefined && transfer.length > 0) return;
+    if (this.postsAtOnce(transfer)) return;
     try {
       structuredClone(msg);
     } catch (err) {
@@ -42,6 +43,10 @@ export class MainEndpoint extends Endpoint {
         `cannot be sent to another thread (structured clone): ${asError(err).message}`,
       );
     }
+  }
+
+  protected override postsAtOnce(transfer: readonly TransferListItem[] | undefined): boolean {
+    return transfer !== undefined && transfer.length > 0;
   }
 
   onMessage(m: ActorMessage, link: Link): void {

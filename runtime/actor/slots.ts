@@ -121,6 +121,13 @@ export class ThreadSlots {
    * caller's: all().) */
   close(): void {
     this.#closed = true;
+    this.holdRespawns();
+  }
+
+  /** A shutdown reached its stop phase: no dead thread is replaced any more (the host's
+   * exited() says so); replacements waiting for their backoff are cancelled, and whoever
+   * waits for one gets ShutdownError. */
+  holdRespawns(): void {
     for (const s of this.#slots) {
       if (!s.respawn) continue;
       clearTimeout(s.respawn.timer);

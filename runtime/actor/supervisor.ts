@@ -20,13 +20,18 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { HighPerformanceRedis } from '../client/index.js';
-import { HandlerTimeoutError, InvalidArgumentError, ShutdownError } from '../errors.js';
+import {
+  ActorDiedError,
+  HandlerTimeoutError,
+  InvalidArgumentError,
+  ShutdownError,
+} from '../errors.js';
 import type { WorkerExitError, SupervisorFailedError } from '../errors.js';
 import { monoNow } from './clock.js';
 import { isResolvedConfig, validateConfig } from './config.js';
 import type { CyredisConfig, ResolvedConfig } from './config.js';
 import type { ActorCallOptions, ActorRef, ActorSendOptions, RefOf } from './define.js';
-import type { KindRegistry } from './kinds.js';
+import { drain, handledNow } from './drain.js';
 import { MainEndpoint } from './main-endpoint.js';
 import { asError, fromWire, toWire } from './messages.js';
 import type {
@@ -38,6 +43,8 @@ import type {
   WorkerEvent,
 } from './messages.js';
 import { OffloadPool } from './offload.js';
+import { checkOptions, consoleLogger } from './options.js';
+import type { SupervisorLogger, SupervisorOptions } from './options.js';
 import { Placement } from './placement.js';
 import type { PlacementHost, SupervisorRecord } from './placement.js';
 import { ThreadSlots } from './slots.js';
@@ -50,23 +57,7 @@ import type { Child, StopKind, TreeEvent, TreeHost } from './tree.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
-export interface SupervisorLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
-
-export interface SupervisorOptions {
-  /** Built-in kinds the config may name (`kind: 'echo'`). */
-  kinds?: KindRegistry;
-  /** Names the config in errors when it is an object; relative modules start at its folder. */
-  file?: string;
-  baseDir?: string;
-  /** Where supervisor and actor log lines go. Default: console. null: nowhere (events only). */
-  logger?: SupervisorLogger | null;
-  /** Default: host:pid:random. */
-  id?: string;
-}
+export type { SupervisorLogger, SupervisorOptions } from './options.js';
 
 export interface StopReport {
   /** Every mailbox was empty and every handler done before actors were stopped. */
@@ -83,6 +74,13 @@ export interface SupervisorEvents {
   'actor:failed': [e: { id: string; error: Error; phase: string }];
   'actor:restarting': [e: { id: string; delayMs: number; attempt: number; error: Error | null }];
   'actor:stopped': [e: { id: string; reason: string }];
+  /**
+   * A worker thread ended under its actors while the supervisor starts or runs: it crashed
+   * (process.exit, an uncaught error, resourceLimits) or was killed (watchdog, a singleton that
+   * would outlive its lease). Its actors restart by policy on a replacement thread. Not emitted
+   * once stop() began or the supervisor failed: threads that end then (closed on purpose, or
+   * killed because an actor's stop() overran) are part of closing, not failures.
+   */
   'thread:exit': [e: { thread: number; error: WorkerExitError }];
   'singleton:acquired': [e: { id: string; fencingToken: number }];
   'singleton:lost': [e: { id: string }];
@@ -147,8 +145,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Validates the config (ConfigError naming file and field) before anything starts; only what
    * validateConfig/loadConfig returned is taken as it is.
    */
-  constructor(config: CyredisConfig | ResolvedConfig, options: SupervisorOptions = {}) {
+  constructor(config: CyredisConfig | ResolvedConfig, options?: SupervisorOptions) {
     super();
+    options = checkOptions(options);
     this.config = isResolvedConfig(config)
       ? config
       : validateConfig(config, {
@@ -298,14 +297,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#state = 'stopping';
     this.#main.closed = true;
-    const before = await this.#handledNow();
+    const before = await handledNow(this.#slots.live());
     await Promise.all(this.#slots.live().map((t) => t.control.beginShutdown().catch(() => {})));
-    const drained = await this.#drain(t0 + timeoutMs);
-    const handledInDrain = Math.max(0, (await this.#handledNow()) - before);
+    const drained = await drain(
+      () => this.#slots.live(),
+      () => this.#main.sent,
+      t0 + timeoutMs,
+    );
+    const handledInDrain = Math.max(0, (await handledNow(this.#slots.live())) - before);
     this.#leftover = 0;
     // The tree's stop waits behind a start in progress: cut such starts short (an init that
-    // never ends must not hold the shutdown).
+    // never ends must not hold the shutdown). No thread is replaced from here on either: a
+    // start waiting for one (its backoff) gives up.
     this.#preempt = true;
+    this.#slots.holdRespawns();
     await Promise.all([this.#preemptStarts(), this.#tree.stop('shutdown')]);
     await this.#close();
     const report: StopReport = {
@@ -489,8 +494,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** A thread ended: report its actors failed (one incident); true to replace the thread. */
   #threadExited(exit: ThreadExit): boolean {
-    // Terminated by the shutdown itself, or anything while closing: nothing failed.
-    const quiet = exit.deliberate || this.#closing;
+    // Terminated by the shutdown itself, or anything once a stop() began or the supervisor
+    // failed (a singleton's thread killed because its stop() overran, a thread that crashes in
+    // an actor's stop()): the supervisor is going away, nothing is replaced, nothing failed.
+    const quiet =
+      exit.deliberate || this.#closing || (this.#state !== 'starting' && this.#state !== 'running');
     if (!quiet) this.emit('thread:exit', { thread: exit.slot, error: exit.error });
     // Counters of its actors survive as of the last poll.
     for (const p of this.#placements) {
@@ -499,8 +507,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (last) this.#carry.set(p.id, addCounters(this.#carry.get(p.id), last));
       this.#lastPoll.delete(p.id);
     }
-    if (quiet || this.#preempt || this.#state === 'failed' || this.#state === 'stopped')
-      return false;
+    if (quiet) return false;
     this.#log('error', exit.error.message);
     // Replacing a thread is a restart, whether or not an actor was running on it (a thread
     // that dies while it boots has none): past the intensity the root gives up.
@@ -604,6 +611,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         try {
           await this.#spawn(p, inc, token);
         } catch (err) {
+          // A singleton whose lease went while it started waits on standby for the next one
+          // (deactivate put it there; placement keeps competing): not a failure.
+          if (token !== null && this.#placement?.token(id) !== token) return;
           if (!(this.#closing || this.#state === 'stopping'))
             this.#note(p.id, inc, err as Error, 'init');
           throw err;
@@ -635,6 +645,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#preempt) throw new ShutdownError();
     const thread = await this.#slots.ready(p.slot);
     if (this.#preempt) throw new ShutdownError();
+    // The lease may have gone while this waited for a replacement thread: its loss found
+    // nothing to stop here (no thread, not spawned yet) and released it at once.
+    if (token !== null && this.#placement?.token(p.id) !== token)
+      throw new ActorDiedError(p.id, 'its lease was lost before it started');
     this.#modes.set(p.id, 'queue');
     const spawned: Spawned = { inc };
     this.#onThread.set(p.id, spawned);
@@ -830,46 +844,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // ---- shutdown internals ----
 
-  async #handledNow(): Promise<number> {
-    const all = await Promise.all(
-      this.#slots.live().map((t) => t.control.drainStatus().catch(() => null)),
-    );
-    return all.reduce((n, s) => n + (s?.handled ?? 0), 0);
-  }
-
-  /** Waits until every mailbox is empty, no handler runs and nothing is in flight between threads. */
-  async #drain(deadline: number): Promise<boolean> {
-    let calm = 0;
-    let last = '';
-    while (monoNow() < deadline) {
-      const all = await Promise.all(
-        this.#slots.live().map((t) => t.control.drainStatus().catch(() => null)),
-      );
-      let busy = 0;
-      let sent = this.#main.sent;
-      let received = 0;
-      let handled = 0;
-      for (const s of all) {
-        if (!s) continue;
-        busy += s.queued + s.running + s.outbound;
-        sent += s.sent;
-        received += s.received;
-        handled += s.handled;
-      }
-      const sig = `${sent}/${received}/${handled}`;
-      // In flight inside a port: sent > received. A thread that died took its counts along,
-      // so also accept counts that did not move between two polls.
-      if (busy === 0 && (sent === received || sig === last)) {
-        if (++calm >= 2) return true;
-      } else {
-        calm = 0;
-      }
-      last = sig;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
-  }
-
   /** Closes leases, registration, threads, pools and the client, once (every caller waits
    * for the same close). */
   #close(): Promise<void> {
@@ -908,9 +882,3 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#logger?.[level](message);
   }
 }
-
-const consoleLogger: SupervisorLogger = {
-  info: (m) => console.log(m),
-  warn: (m) => console.warn(m),
-  error: (m) => console.error(m),
-};

@@ -55,6 +55,8 @@ export class WorkerThread {
   #error: Error | null = null;
   #kill: Kill | null = null;
   #deliberate = false;
+  /** monoNow() of the last check that found user code running within its deadline. */
+  #busySeen = 0;
   #died: Promise<never>;
   #markDead!: (e: Error) => void;
 
@@ -124,7 +126,10 @@ export class WorkerThread {
     const deadline = this.#beat[BEAT_DEADLINE];
     const culprit = this.#beat[BEAT_ACTOR];
     if (deadline > 0) {
-      if (now <= deadline) return;
+      if (now <= deadline) {
+        this.#busySeen = now;
+        return;
+      }
       const timeoutMs = this.#beat[BEAT_TIMEOUT];
       void this.terminate({
         reason: 'unresponsive',
@@ -134,7 +139,10 @@ export class WorkerThread {
       });
       return;
     }
-    const last = this.#beat[BEAT_LAST];
+    // Right after a long synchronous section (within its deadline) the thread has not beaten
+    // yet: the heartbeat is as old as that section, but the thread was alive at the last check
+    // that saw it busy, and has come out of it since.
+    const last = Math.max(this.#beat[BEAT_LAST], this.#busySeen);
     if (now - last > unresponsiveMs) {
       void this.terminate({
         reason: 'unresponsive',

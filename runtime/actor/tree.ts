@@ -177,7 +177,7 @@ export class SupervisionNode {
   /** Stops every child in reverse start order; cancels a pending backoff. A shutdown is for
    * good: start() refuses afterwards. */
   async stop(kind: StopKind = 'shutdown'): Promise<void> {
-    if (kind === 'shutdown') this.#final = true;
+    if (kind === 'shutdown') this.#halt();
     if (this.#state === 'stopped' || this.#state === 'failed') {
       await this.#ops;
       return;
@@ -223,6 +223,21 @@ export class SupervisionNode {
   }
 
   // ---- internals ----
+
+  /**
+   * A shutdown reaches the whole subtree at once, not node by node: the stop of a nested node
+   * is queued behind whatever its parent is doing (a start waiting on that very node), and
+   * meanwhile the node would take the starts the shutdown cuts short for failures and restart
+   * them (with backoff, until its intensity gave up). From here on no node of the subtree
+   * starts, restarts or counts a failure; the queued stops still run in order.
+   */
+  #halt(): void {
+    this.#final = true;
+    if (this.#state === 'running' || this.#state === 'starting') this.#state = 'stopping';
+    this.#pending.clear();
+    this.#wake();
+    for (const c of this.children) if (c.node) c.node.#halt();
+  }
 
   #makeNode(child: Child): SupervisionNode {
     const spec = child.spec as Extract<ChildSpec, { kind: 'group' }>;

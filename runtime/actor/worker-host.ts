@@ -204,10 +204,11 @@ export class WorkerHost extends Endpoint implements CellHost {
     p: ActorPlacement,
     env: Envelope,
     timeoutMs: number | undefined,
+    gaveUp?: () => boolean,
   ): Promise<void> | undefined {
     const cell = this.#cells.get(p.id);
     if (!cell) throw new ActorNotFoundError(p.id, `not hosted on thread ${this.slot}`);
-    return cell.acceptLocal(env, timeoutMs);
+    return cell.acceptLocal(env, timeoutMs, gaveUp);
   }
 
   onMessage(m: ActorMessage, link: Link): void {

@@ -132,7 +132,7 @@ test('run --for fires while start() is still pending (an init that keeps failing
   }
 });
 
-test('bad input is one line and exit 2: a bad --redis, a malformed REDIS_URL, a throwing config', async () => {
+test('bad input is one line and exit 2: a bad --redis, a malformed REDIS_URL, a throwing or invalid config', async () => {
   const noStack = (text: string): void => assert.not.match(text, /\n\s+at /, text);
   const flag = await runCli(['status', '--redis', 'http://nope']);
   assert.is(flag.code, EXIT.USAGE, flag.stderr);
@@ -145,14 +145,22 @@ test('bad input is one line and exit 2: a bad --redis, a malformed REDIS_URL, a 
   const factory = tempDir({
     'cyredis.config.mjs': `export default () => { throw new Error('REDIS_URL is not set'); };`,
   });
+  const invalid = configDir({ threads: 0, actors: [{ name: 'a', module: PROBE }] });
   for (const cmd of ['check', 'run']) {
     const res = await runCli([cmd, factory]);
     assert.is(res.code, EXIT.USAGE, res.stderr);
-    assert.match(
+    assert.is(
       res.stderr,
-      /cyredis\.config\.mjs: \(file\) its config function threw: REDIS_URL is not set/,
+      `cyredis: invalid config: ${join(factory, 'cyredis.config.mjs')}: (file) its config function threw: REDIS_URL is not set\n`,
     );
-    noStack(res.stderr);
+    const bad = await runCli([cmd, invalid]);
+    assert.is(bad.code, EXIT.USAGE, bad.stderr);
+    assert.is(
+      bad.stderr,
+      `cyredis: invalid config: ${join(invalid, 'cyredis.config.mjs')}: threads must be an integer from 1 to 256\n`,
+      'one line',
+    );
+    assert.is(bad.stdout, '');
   }
 });
 

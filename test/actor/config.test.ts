@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinKinds } from '../../actors/index.js';
-import { ConfigError } from '../../runtime/errors.js';
+import { ConfigError, InvalidArgumentError } from '../../runtime/errors.js';
 import { Supervisor, findConfig, loadConfig, validateConfig } from '../../runtime/actor/index.js';
 import { checkModules } from '../../runtime/actor/loader.js';
 import { rejects } from '../support/assert.js';
@@ -302,6 +302,61 @@ test('odd values anywhere: always a ConfigError naming the field, never a TypeEr
         wrong.push(`new Supervisor(${JSON.stringify(input)}): ${String(err)}`);
     }
   assert.equal(wrong, []);
+});
+
+test('bad supervisor options: InvalidArgumentError naming the option, never a TypeError', () => {
+  const config = { actors: [{ name: 'a', module: PROBE }] };
+  const cases: [unknown, string][] = [
+    [null, 'options'],
+    [5, 'options'],
+    [{ logger: 5 }, 'options.logger'],
+    [{ logger: { info() {} } }, 'options.logger'],
+    [{ id: 5n }, 'options.id'],
+    [{ id: '' }, 'options.id'],
+    [{ kinds: {} }, 'options.kinds'],
+    [{ file: 3 }, 'options.file'],
+  ];
+  for (const [options, field] of cases) {
+    let caught: unknown = null;
+    try {
+      new Supervisor(config, options as never);
+    } catch (err) {
+      caught = err;
+    }
+    assert.instance(caught, InvalidArgumentError, `${String(options)}: ${String(caught)}`);
+    assert.is((caught as InvalidArgumentError).field, field);
+  }
+  assert.throws(
+    () => validateConfig(config, { kinds: 5 as never }),
+    (e: Error) => e instanceof InvalidArgumentError && e.field === 'options.kinds',
+  );
+});
+
+test('a config whose parts throw when read (a getter, a Proxy): still a ConfigError', () => {
+  const hostile = new Proxy(
+    {},
+    {
+      ownKeys() {
+        throw new TypeError('no keys for you');
+      },
+    },
+  );
+  const configs: unknown[] = [
+    { actors: [{ name: 'a', module: PROBE }], placement: hostile },
+    { actors: [hostile] },
+    {
+      get actors(): never {
+        throw new RangeError('boom');
+      },
+    },
+  ];
+  for (const config of configs)
+    assert.throws(
+      () => validateConfig(config),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /^\(config\) could not be read: /.test(e.issues[0].field + ' ' + e.issues[0].problem),
+    );
 });
 
 test('a valid config resolves defaults, instances and module URLs', () => {

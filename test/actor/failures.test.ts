@@ -292,4 +292,29 @@ test('many calls pending when an actor dies: every one rejects, none hangs', asy
   assert.equal([...new Set(results)], ['ActorDiedError']);
 });
 
+test("calls from other threads pending on a dying thread's actors reject (ActorDiedError), none hangs", async () => {
+  // target and killer share thread 0; caller (thread 1) has 20 calls to target pending.
+  const sup = supervisor([probe('target'), probe('caller', { concurrency: 20 }), probe('killer')]);
+  await sup.start();
+  const calls = Array.from({ length: 20 }, () =>
+    sup.call<unknown, { value?: unknown; error?: string }>(
+      'caller',
+      { op: 'callCatch', to: 'target', msg: { op: 'sleep', ms: 10_000 }, timeoutMs: 20_000 },
+      { timeoutMs: 20_000 },
+    ),
+  );
+  await waitFor(async () => (await sup.stats()).actors[0].running === 1, 3000, 'target busy');
+  await sleep(50);
+  void sup.call('killer', { op: 'exit' }).catch(() => {});
+  const results = await within(Promise.all(calls), 3000, 'the pending calls');
+  assert.equal([...new Set(results.map((r) => r.error))], ['ActorDiedError']);
+  assert.is(
+    await sup
+      .call('caller', { op: 'callCatch', to: 'target', msg: { op: 'get' } })
+      .then((r) => (r as { value: unknown }).value),
+    0,
+    'target restarted',
+  );
+});
+
 test.run();

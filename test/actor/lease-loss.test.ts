@@ -5,17 +5,22 @@
  * up gets A's thread killed before B (straight to Redis) can take over. The singleton ticks its
  * fencing token into a list from every piece of its code: in the server's order the tokens
  * never go down. Also: a lease lost while the module still loads, won during a shutdown, or
- * given up (unwant) while it is being lost.
+ * given up (unwant) while it is being lost, or lost while its start waits for a replacement
+ * thread.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { RedisFunctions } from '../../functions/index.js';
 import { HighPerformanceRedis } from '../../runtime/client/index.js';
+import { ActorDiedError } from '../../runtime/errors.js';
 import { Placement } from '../../runtime/actor/placement.js';
 import type { PlacementHost } from '../../runtime/actor/placement.js';
 import { testClient } from '../support/client.js';
 import { keyPrefix, sharedRedis } from '../support/redis-server.js';
+import { rejects } from '../support/assert.js';
 import {
   LEADER,
+  PROBE,
   SLOW_LOAD,
   freezableProxy,
   probe,
@@ -229,6 +234,62 @@ test('unwant of a lease being lost releases it only once the singleton is stoppe
     await placement.stop();
     client.disconnect();
     proxy.close();
+    await redis.close();
+  }
+});
+
+test('a lease lost while its start waits for a replacement thread: it never starts unleased', async () => {
+  // One thread, replaced after a 1.5 s backoff once it died twice in a row. The singleton wins
+  // its lease during that backoff, so its start waits for the new thread; meanwhile the lease
+  // is taken away (renewal refused) and held by someone else. Losing it finds nothing to stop
+  // and releases at once; the start waiting for the thread must not go ahead on the old token.
+  const redis = await testClient();
+  const namespace = nsOf(keyPrefix('respawn'));
+  const lease = `cy:lock:{${namespace}}singleton:leader`;
+  const other = new RedisFunctions(redis);
+  const holdElsewhere = () =>
+    other.locks.acquire('singleton:leader', 'someone-else', 60_000, { tag: namespace });
+  const sup = supervisor([probe('killer'), { name: 'leader', module: PROBE, singleton: true }], {
+    redis: (await sharedRedis()).url,
+    namespace,
+    threads: 1,
+    placement: { heartbeatMs: 200, leaseTtlMs: 600 },
+    supervision: {
+      maxRestarts: 10,
+      withinMs: 20_000,
+      backoff: { minMs: 1500, maxMs: 1500, jitter: 0 },
+    },
+  });
+  const started: string[] = [];
+  const lost: string[] = [];
+  sup.on('actor:started', (e) => started.push(e.id));
+  try {
+    assert.ok((await holdElsewhere()).acquired);
+    await sup.start();
+    const state = async (id: string) => (await sup.stats()).actors.find((a) => a.id === id)!;
+    assert.is((await state('leader')).state, 'standby');
+    // First death: replaced at once; killer restarts after its backoff. Second: 1.5 s backoff.
+    await rejects(() => sup.call('killer', { op: 'exit' }), ActorDiedError);
+    await waitFor(async () => (await state('killer')).state === 'running', 5000, 'killer back');
+    await rejects(() => sup.call('killer', { op: 'exit' }), ActorDiedError);
+    assert.is((await sup.stats()).threads[0].alive, false, 'the thread waits out its backoff');
+    started.length = 0;
+    const acquired = new Promise<void>((r) => sup.once('singleton:acquired', () => r()));
+    sup.once('singleton:lost', (e) => {
+      lost.push(e.id);
+      void holdElsewhere(); // taken over elsewhere as soon as it is given up
+    });
+    await redis.call('DEL', lease); // the lease is free: the singleton wins it, its start waits
+    await within(acquired, 2000, 'the lease won during the backoff');
+    await redis.call('DEL', lease); // and taken away again: the next renewal is refused
+    await waitFor(() => lost.length === 1, 2000, 'the lease lost');
+    await waitFor(async () => (await state('killer')).state === 'running', 5000, 'killer again');
+    await sleep(200);
+    assert.equal(started, ['killer'], 'the singleton did not start on a lease it no longer held');
+    assert.is((await state('leader')).state, 'standby');
+    assert.is((await state('leader')).failed, 0, 'a lease lost while starting is not a failure');
+  } finally {
+    await stopAll();
     await redis.close();
   }
 });

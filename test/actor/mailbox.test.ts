@@ -2,7 +2,8 @@
  * Bounded mailboxes and backpressure: a sender on the same thread waits while the mailbox is
  * full; senders on other threads (and the main thread) are bounded by credits, acked once per
  * half window rather than once per message. A sender that gives up (timeout) leaves no waiter
- * behind.
+ * behind, and a call that timed out waiting for room is never delivered later. Credits stay
+ * exact across restarts of the target.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,7 +13,7 @@ import { Link } from '../../runtime/actor/link.js';
 import { Mailbox } from '../../runtime/actor/mailbox.js';
 import type { Supervisor } from '../../runtime/actor/index.js';
 import { rejects } from '../support/assert.js';
-import { probe, stopAll, supervisor, waitFor, within } from './helpers.js';
+import { probe, sleep, stopAll, supervisor, waitFor, within } from './helpers.js';
 
 test.after.each(stopAll);
 
@@ -122,6 +123,74 @@ test('a wait that timed out leaves nothing behind (a producer retrying against a
   assert.is(link.waiting, 0);
   link.close();
   port2.close();
+});
+
+test('a call that timed out waiting for room is never delivered later (remote: credit; local: mailbox)', async () => {
+  // callTimeoutMs 100 and no timeoutMs of their own: the calls wait for room under the call's
+  // timeout. Once they gave up, nothing of them may reach the actor when room comes.
+  const sup = supervisor([probe('sink', { mailboxSize: 2 }), probe('src')], {
+    threads: 1,
+    creditWindow: 2,
+    callTimeoutMs: 100,
+  });
+  await sup.start();
+  const busy = sup.call('sink', { op: 'sleep', ms: 500 }, { timeoutMs: 5000 });
+  await waitFor(async () => (await sup.stats()).actors[0].running === 1, 2000, 'sink busy');
+  await sup.send('sink', { op: 'add', by: 1 });
+  await sup.send('sink', { op: 'add', by: 1 }); // the mailbox (2) is full, main's credit spent
+  const remote = Array.from({ length: 5 }, () => sup.call('sink', { op: 'add', by: 100 }));
+  for (const p of remote) await rejects(() => p, TimeoutError, /call to sink timed out/);
+  // From src, on sink's thread: each call waits for mailbox room, and times out (src fails).
+  const local = await rejects(
+    () =>
+      sup.call(
+        'src',
+        { op: 'call', to: 'sink', msg: { op: 'add', by: 1000 } },
+        { timeoutMs: 5000 },
+      ),
+    ActorCallError,
+  );
+  assert.is((local.cause as Error).name, 'TimeoutError');
+  await busy;
+  await waitFor(async () => (await sup.stats()).actors[0].handled >= 3, 2000, 'the queued adds');
+  await sleep(100);
+  assert.is(await sup.call('sink', { op: 'get' }), 2, 'only the two sends were handled');
+  assert.is((await sup.stats()).actors[0].handled, 4);
+});
+
+test('credits stay exact across restarts of the target (serial and concurrent)', async () => {
+  // src (thread 1) sends sink (thread 0) 200 messages through a window of 4; every 10th makes
+  // sink fail and restart. Lost credits would stall src; credits granted twice would let more
+  // than a window of its messages into sink's mailbox.
+  for (const concurrency of [1, 3]) {
+    const sup = supervisor([probe('sink', { concurrency, mailboxSize: 1000 }), probe('src')], {
+      creditWindow: 4,
+      supervision: {
+        maxRestarts: 100,
+        withinMs: 60_000,
+        backoff: { minMs: 1, maxMs: 1, jitter: 0 },
+      },
+    });
+    await sup.start();
+    const sends = within(
+      (async () => {
+        for (let i = 0; i < 20; i++) {
+          await sup.call('src', { op: 'send', to: 'sink', msg: { op: 'sleep', ms: 1 }, count: 9 });
+          await sup.call('src', { op: 'send', to: 'sink', msg: { op: 'throw' } });
+        }
+      })(),
+      20_000,
+      'src sending through restarts',
+    );
+    const max = await deepest(sup, 'sink', sends);
+    assert.ok(max <= 4, `concurrency ${concurrency}: sink's mailbox held ${max} (window 4)`);
+    await waitFor(async () => (await sup.stats()).actors[0].restarts === 20, 5000, '20 restarts');
+    if (concurrency === 1) {
+      // In order, one at a time: every message before a throw was handled.
+      await waitFor(async () => (await sup.stats()).actors[0].handled === 180, 5000, '180');
+    }
+    await sup.stop();
+  }
 });
 
 test.run();

@@ -1,7 +1,8 @@
 /**
- * Shutdown against what is still starting: an init that never ends, a start() waiting on a
- * slow Redis; the exit code of handleSignals() after a failure; and a clean stop that reports
- * no thread exits.
+ * Shutdown against what is still starting: an init that never ends (also inside a nested
+ * group), a start() waiting on a slow Redis; the exit code of handleSignals() after a failure
+ * and after a clean stop; and a clean stop that reports no thread exits, also when it has to
+ * kill a singleton's thread.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -49,6 +50,43 @@ test('stop() cuts short an init that never ends (initTimeoutMs 0): stopTimeoutMs
   assert.is(sup.state, 'stopped');
 });
 
+test('stop() cuts short a hanging init inside a nested group: no restarts, no failures', async () => {
+  // The group's start is what the root waits on; the stop queued behind it must not let the
+  // group take the cut-short start for a failure and restart it (backoff 300 ms, 10 times).
+  const slow = {
+    maxRestarts: 10,
+    withinMs: 10_000,
+    backoff: { minMs: 300, maxMs: 300, jitter: 0 },
+  };
+  const sup = supervisor(
+    [
+      probe('a'),
+      {
+        name: 'g',
+        supervision: slow,
+        actors: [
+          probe('stuck', { initTimeoutMs: 0, stopTimeoutMs: 100, options: { initMs: 60_000 } }),
+        ],
+      },
+    ],
+    { threads: 1, supervision: slow },
+  );
+  const events: string[] = [];
+  sup.on('actor:started', (e) => events.push(`start ${e.id}`));
+  sup.on('actor:restarting', (e) => events.push(`restart ${e.id}`));
+  sup.on('actor:failed', (e) => events.push(`fail ${e.id}`));
+  sup.on('actor:stopped', (e) => events.push(`stop ${e.id} ${e.reason}`));
+  const starting = sup.start().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  await waitFor(() => events.includes('start a'), 5000, 'a to start');
+  await sleep(100); // stuck's init runs now
+  await within(sup.stop(), 5000, 'stop()');
+  assert.instance(await within(starting, 1000, 'start()'), ShutdownError);
+  assert.equal(events, ['start a', 'stop stuck shutdown', 'stop g shutdown', 'stop a shutdown']);
+});
+
 test('stop() while start() waits on a slow Redis: start rejects, nothing starts or registers after', async () => {
   const server = await sharedRedis();
   const proxy = await freezableProxy(server.host, server.port);
@@ -61,6 +99,9 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
   });
   const started: string[] = [];
   sup.on('actor:started', (e) => started.push(e.id));
+  const timers = (): number =>
+    process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const timersBefore = timers();
   try {
     proxy.freeze(); // Redis answers late (a failover, a busy server)
     const starting = sup.start().then(
@@ -75,10 +116,11 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     assert.instance(await within(starting, 5000, 'start()'), ShutdownError);
     await sleep(400); // heartbeats (100 ms) would re-register; threads would start
     assert.equal(started, [], 'nothing started after the stop');
+    assert.ok(timers() <= timersBefore, 'no heartbeat timer keeps running after the stop');
     assert.is(sup.state, 'stopped');
     assert.ok(
-      (await sup.stats()).threads.every((t) => !t.alive),
-      'no thread running',
+      (await sup.stats()).threads.every((t) => !t.alive && t.generation === 0),
+      'no thread was ever started',
     );
     assert.is(await redis.call('EXISTS', `cy:sup:{${namespace}}:${sup.id}`), 0);
     assert.is(await redis.call('ZSCORE', `cy:sups:{${namespace}}`, sup.id), null);
@@ -123,6 +165,39 @@ await sup.call('a', { op: 'throw' }).catch(() => {});
   }
 });
 
+test('handleSignals(): SIGTERM after a clean run exits 0, once stopped', async () => {
+  const index = new URL('../../index.js', import.meta.url).href;
+  const dir = tempDir({
+    'app.mjs': `
+import { Supervisor } from ${JSON.stringify(index)};
+const sup = new Supervisor(
+  { threads: 1, heartbeatMs: 50, actors: [{ name: 'a', module: ${JSON.stringify(PROBE)}, options: { stopMs: 200 } }] },
+  { logger: null },
+);
+sup.handleSignals();
+sup.on('stopped', () => console.log('stopped'));
+await sup.start();
+setInterval(() => {}, 1000); // the app's own server keeps the process up
+console.log('running');
+`,
+  });
+  const child = spawn(process.execPath, [join(dir, 'app.mjs')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    await waitFor(() => out.includes('running'), 10_000, 'the supervisor to run');
+    child.kill('SIGTERM');
+    assert.is(await within(exited, 10_000, 'exit'), 0, out);
+    assert.match(out, /stopped/, 'it exited once the stop was done (stop() ran: 200 ms)');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('a clean stop reports no thread exits (they are not failures)', async () => {
   const sup = supervisor([probe('a'), probe('b')]);
   const exits: string[] = [];
@@ -130,6 +205,30 @@ test('a clean stop reports no thread exits (they are not failures)', async () =>
   await sup.start();
   await sup.stop();
   assert.equal(exits, []);
+});
+
+test("... also when it has to kill a singleton's thread (its stop() overran): logged, not a thread:exit", async () => {
+  const namespace = keyPrefix('killstop').replace(/:$/, '').replace(/:/g, '-');
+  const warnings: string[] = [];
+  const sup = supervisor(
+    [probe('solo', { singleton: true, stopTimeoutMs: 100, options: { stopMs: 2000 } })],
+    { redis: (await sharedRedis()).url, namespace, threads: 1 },
+    { logger: { info() {}, warn: (m) => warnings.push(m), error() {} } },
+  );
+  const exits: string[] = [];
+  sup.on('thread:exit', (e) => exits.push(e.error.message));
+  const running = new Promise<void>((r) => sup.once('actor:started', () => r()));
+  await sup.start();
+  await within(running, 5000, 'the singleton to run (its lease won)');
+  const report = await within(sup.stop(), 5000, 'stop()');
+  assert.equal(exits, []);
+  assert.ok(
+    warnings.some((w) =>
+      /singleton solo: still running after its stop .*killing its thread/.test(w),
+    ),
+    warnings.join('\n'),
+  );
+  assert.is(report.drained, true);
 });
 
 test.run();

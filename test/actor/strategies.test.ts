@@ -153,6 +153,66 @@ test('nested supervisors: a group past its intensity escalates; the parent resta
   assert.is(failed.length, 1);
 });
 
+test('one-for-all with a nested group: stop in reverse (into the group), start in order', async () => {
+  const order = async (victim: string): Promise<string[]> => {
+    const sup = supervisor(
+      [
+        probe('a'),
+        {
+          name: 'g',
+          supervision: {
+            strategy: 'one-for-all',
+            maxRestarts: 0,
+            backoff: { minMs: 1, jitter: 0 },
+          },
+          actors: [probe('g1'), probe('g2')],
+        },
+        probe('c'),
+      ],
+      {
+        supervision: {
+          strategy: 'one-for-all',
+          maxRestarts: 5,
+          backoff: { minMs: 1, maxMs: 1, jitter: 0 },
+        },
+      },
+    );
+    await sup.start();
+    const out = log(sup);
+    await sup.call(victim, { op: 'throw' }).catch(() => {});
+    await waitFor(() => out.filter((l) => l.startsWith('start')).length === 4);
+    await sleep(20);
+    await sup.stop();
+    return out.filter((l) => !l.endsWith(' shutdown'));
+  };
+  // A root child fails: the rest stop in reverse start order (the group stops its own children
+  // in reverse first), then everything starts again in start order.
+  assert.equal(await order('a'), [
+    'fail a',
+    'stop c restart',
+    'stop g2 restart',
+    'stop g1 restart',
+    'stop g restart',
+    'start a',
+    'start g1',
+    'start g2',
+    'start c',
+  ]);
+  // A group child fails past the group's intensity (0): the group stops its children and
+  // escalates; the root stops its other children in reverse, then starts all in order.
+  assert.equal(await order('g1'), [
+    'fail g1',
+    'stop g2 removed',
+    'stop g1 removed',
+    'stop c restart',
+    'stop a restart',
+    'start a',
+    'start g1',
+    'start g2',
+    'start c',
+  ]);
+});
+
 test('backoff grows per consecutive failure and resets after a calm run', async () => {
   const sup = supervisor([probe('a')], {
     supervision: {

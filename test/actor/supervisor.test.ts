@@ -13,7 +13,7 @@ import type { RefOf } from '../../runtime/actor/index.js';
 import type probeDef from './fixtures/probe.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix } from '../support/redis-server.js';
-import { FAST, PROBE, probe, redisUrl, stopAll, supervisor, waitFor } from './helpers.js';
+import { FAST, PROBE, probe, redisUrl, stopAll, supervisor, waitFor, within } from './helpers.js';
 
 test.after.each(stopAll);
 
@@ -130,6 +130,28 @@ test("a message that cannot be cloned: supervisor.send rejects naming it; an act
     /^msg cannot be sent to another thread/,
   );
   await rejects(() => sup.call('a', bad), InvalidArgumentError, /^msg cannot be sent/);
+  // With a transfer list (no test clone possible): posted at once, so the failure still rejects.
+  const buf = new ArrayBuffer(8);
+  const badWithTransfer = { op: 'bytes', buf, fn: () => 1 } as never;
+  await rejects(
+    () => sup.call('a', badWithTransfer, { transfer: [buf] }),
+    InvalidArgumentError,
+    /^msg cannot be sent to another thread/,
+  );
+  // More failed sends than the credit window (256): each gave its credit back.
+  for (let i = 0; i < 300; i++)
+    await rejects(
+      () => sup.send('a', badWithTransfer, { transfer: [buf] }),
+      InvalidArgumentError,
+      /^msg cannot be sent to another thread/,
+    );
+  assert.is(buf.byteLength, 8, 'nothing was transferred');
+  assert.is(
+    await within(sup.call('a', { op: 'bytes', buf }, { transfer: [buf] }), 2000, 'a good call'),
+    8,
+    'credits refunded',
+  );
+  assert.is((await sup.stats()).actors.find((x) => x.id === 'a')!.dropped, 0, 'none dropped');
   // From an actor to another thread: its send resolved already when the batch fails to clone.
   await sup.call('a', { op: 'sendUncloneable', to: 'b' });
   await waitFor(async () => (await sup.stats()).actors.find((x) => x.id === 'b')!.dropped === 1);

@@ -110,7 +110,7 @@ test('run --for: starts, runs, stops gracefully, exits 0', async () => {
   assert.is(res.code, EXIT.OK, res.stdout + res.stderr);
   assert.match(res.stdout, /started a on thread 0/);
   assert.match(res.stdout, /started e on thread 1/);
-  assert.match(res.stdout, /--for 2500ms elapsed: stopping/);
+  assert.match(res.stdout, /--for 2.5s elapsed: stopping/);
   assert.match(res.stdout, /stopped in \d+ ms/);
 });
 

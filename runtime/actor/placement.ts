@@ -6,7 +6,10 @@
  *   cy:sups:{ns}               ZSET  supervisor id -> expiry (ms, the server's clock); stale
  *                                    members are pruned; the key expires with its last member
  *   cy:sup:{ns}:<id>           STRING JSON snapshot (host, pid, actors...), PX 3 x heartbeat
- *   cy:lock:{ns}singleton:<n>  HASH  the lease of singleton <n> (+ :fence, the token counter)
+ *   cy:lock:{ns}singleton:<n>  HASH  the lease of singleton <n> (owner, token, count)
+ *   cy:fence:{ns}singleton:<n> STRING its fencing-token counter; never expires, so tokens keep
+ *                                    increasing across expiry and release (cy_locks version 2;
+ *                                    version 1 kept it at <lease key>:fence)
  *
  * Never two at once: the holder renews every ttl/3 and counts its lease from when it *sent* the
  * last successful renewal (so its view expires no later than the server's), on a monotonic

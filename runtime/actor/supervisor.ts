@@ -12,7 +12,8 @@
  * in start order) for the supervisor's lifetime. A thread that dies (process.exit, uncaught
  * error, resourceLimits, killed by the watchdog) is replaced in its slot after a backoff, calls
  * pending on it reject with ActorDiedError, its actors are reported failed to the tree as one
- * incident, and the replacement counts toward the root's restart intensity.
+ * incident, the leases of the singletons that ran on it are released at once (their restarts
+ * compete for them again), and the replacement counts toward the root's restart intensity.
  *
  * Singletons: their code never outlives their lease. Whenever one stops (lease lost, restart,
  * shutdown), anything of it still running afterwards — a handler or init past stopTimeoutMs,
@@ -517,6 +518,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const inc = this.#onThread.get(p.id)?.inc;
       if (inc === undefined) continue;
       this.#onThread.delete(p.id);
+      // Its code is gone: its lease too, now (its restart competes for it like any standby).
+      if (p.singleton) this.#placement?.abandon(p.id, 'its thread died');
       const culprit = this.#index.get(p.id) === exit.culprit;
       const error =
         culprit && exit.timeoutMs > 0

@@ -164,6 +164,33 @@ test('bad input is one line and exit 2: a bad --redis, a malformed REDIS_URL, a 
   }
 });
 
+test('run checks actor modules first: one that exports no actor or fails to import is a config error (2), nothing starts', async () => {
+  const cases: [string, string][] = [
+    [
+      'export const notAnActor = 1;\n',
+      'actors[0].module the module exports no actor: export default defineActor({ receive(msg, ctx) { ... } })',
+    ],
+    ["throw new Error('boom at import');\n", 'actors[0].module boom at import'],
+  ];
+  for (const [source, problem] of cases) {
+    const dir = tempDir({
+      'cyredis.config.json': JSON.stringify({
+        ...fast,
+        actors: [{ name: 'a', module: './a.mjs' }],
+      }),
+      'a.mjs': source,
+    });
+    const res = await runCli(['run', dir, '--for', '5s']);
+    assert.is(res.code, EXIT.USAGE, res.stdout + res.stderr);
+    assert.is(
+      res.stderr,
+      `cyredis: invalid config: ${join(dir, 'cyredis.config.json')}: ${problem}\n`,
+      'one line',
+    );
+    assert.is(res.stdout, '', 'nothing started');
+  }
+});
+
 test('run: exit 1 when the actors cannot start, or when the supervisor gives up later', async () => {
   const never = configDir({
     ...fast,

@@ -372,4 +372,40 @@ test('a second SIGTERM forces the exit (130) while the first drains', async () =
   await redis.close();
 });
 
+test('stopTimeoutMs 0 is no limit: the stop waits on an init that never ends, and a second SIGINT forces the exit (130)', async () => {
+  const runtime = new URL('../../runtime/actor/index.js', import.meta.url).href;
+  const dir = tempDir({
+    'cyredis.config.json': JSON.stringify({
+      ...fast,
+      shutdownTimeoutMs: 200,
+      actors: [{ name: 'stuck', module: './stuck.mjs', initTimeoutMs: 0, stopTimeoutMs: 0 }],
+    }),
+    'stuck.mjs': `import { defineActor } from '${runtime}';
+export default defineActor({
+  async init(ctx) {
+    ctx.log.info('init begins, never to end');
+    await new Promise(() => {});
+  },
+  receive: () => undefined,
+});
+`,
+  });
+  const app = startCli(['run', dir]);
+  try {
+    await app.waitOutput(/init begins, never to end/);
+    app.child.kill('SIGINT');
+    await app.waitOutput(/SIGINT: shutting down gracefully/);
+    await app.waitOutput(/stopTimeoutMs is 0 \(no limit\) for stuck: this stop waits/);
+    // Well past the drain (200 ms) and what a bounded stop would take: still waiting, as chosen.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.is(app.child.exitCode, null, `still stopping:\n${app.output()}`);
+    app.child.kill('SIGINT');
+    const res = await within(app.result, 5000, 'the forced exit');
+    assert.is(res.code, EXIT.FORCED, res.stdout + res.stderr);
+    assert.match(res.stderr, /SIGINT again: exiting now/);
+  } finally {
+    app.child.kill('SIGKILL');
+  }
+});
+
 test.run();

@@ -186,7 +186,16 @@ function invalidConfig(err: ConfigError): string {
   return `cyredis: invalid config (${lines.length} problems):\n${lines.map((l) => `  ${l}\n`).join('')}`;
 }
 
-async function check(target: string | undefined, flags: Flags, io: Io): Promise<number> {
+/**
+ * load(), then every actor module imported here and checked (for `check`, and for `run` before
+ * anything starts): one that fails to import or exports no usable actor is a config error, not
+ * a supervisor that restarts it until it gives up.
+ */
+async function loadChecked(
+  target: string | undefined,
+  flags: Flags,
+  io: Io,
+): Promise<ResolvedConfig | number> {
   const cfg = await load(target, flags, io);
   if (typeof cfg === 'number') return cfg;
   const issues = await checkModules(cfg.actors);
@@ -194,6 +203,12 @@ async function check(target: string | undefined, flags: Flags, io: Io): Promise<
     io.err.write(invalidConfig(new ConfigError(cfg.file, issues)));
     return EXIT.USAGE;
   }
+  return cfg;
+}
+
+async function check(target: string | undefined, flags: Flags, io: Io): Promise<number> {
+  const cfg = await loadChecked(target, flags, io);
+  if (typeof cfg === 'number') return cfg;
   const entries = new Set(cfg.actors.map((a) => a.field)).size;
   io.out.write(
     `ok: ${cfg.file}: ${entries} actor(s), ${cfg.actors.length} instance(s) on ${cfg.threads} thread(s)` +
@@ -209,7 +224,7 @@ async function run(target: string | undefined, flags: Flags, io: Io): Promise<nu
     io.err.write(`cyredis: --for must be a duration like 5s, 500ms or 2m (got "${forText}")\n`);
     return EXIT.USAGE;
   }
-  const cfg = await load(target, flags, io);
+  const cfg = await loadChecked(target, flags, io);
   if (typeof cfg === 'number') return cfg;
 
   const tty = io.out.isTTY === true && !flags['no-tty'];

@@ -61,9 +61,16 @@ export interface ActorConfig {
   mailboxSize?: number;
   /** A handler (or timer run) pending longer fails the actor; 0 turns it off. Default 30000. */
   handlerTimeoutMs?: number;
-  /** Default 30000. */
+  /** An init pending longer fails the start (restart by policy); 0 turns it off. Default 30000. */
   initTimeoutMs?: number;
-  /** Default 5000. */
+  /**
+   * How long a stop (shutdown, restart, lease lost) lets the handlers in flight or an init
+   * finish, and then how long the actor's stop() may take. Default 5000.
+   *
+   * 0 means no limit: the stop waits as long as that code takes, so an init, handler or stop()
+   * that never settles holds the shutdown forever (a second SIGINT/SIGTERM still exits at once,
+   * with 130). A singleton losing its lease is bounded by the lease regardless.
+   */
   stopTimeoutMs?: number;
 }
 
@@ -84,7 +91,7 @@ export interface CyredisConfig {
   threads?: number;
   actors: (ActorConfig | GroupConfig)[];
   supervision?: SupervisionConfig;
-  /** Drain budget on shutdown before actors are stopped anyway. Default 10000. */
+  /** Drain budget on shutdown before actors are stopped anyway (0: no drain). Default 10000. */
   shutdownTimeoutMs?: number;
   /** Worker heartbeat period. Default 1000. */
   heartbeatMs?: number;

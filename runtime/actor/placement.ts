@@ -6,14 +6,17 @@
  *   cy:sups:{ns}               ZSET  supervisor id -> expiry (ms, the server's clock); stale
  *                                    members are pruned; the key expires with its last member
  *   cy:sup:{ns}:<id>           STRING JSON snapshot (host, pid, actors...), PX 3 x heartbeat
- *   cy:lock:{ns}singleton:<n>  HASH  the lease of singleton <n> (+ :fence, the token counter)
+ *   cy:lock:{ns}singleton:<n>  HASH  the lease of singleton <n> (owner, token, count)
+ *   cy:fence:{ns}singleton:<n> STRING its fencing-token counter; never expires, so tokens keep
+ *                                    increasing across expiry and release (cy_locks version 2;
+ *                                    version 1 kept it at <lease key>:fence)
  *
  * Never two at once: the holder renews every ttl/3 and counts its lease from when it *sent* the
  * last successful renewal (so its view expires no later than the server's), on a monotonic
  * clock (a wall-clock step must not stretch it). If it cannot renew by validUntil - ttl/4 it
  * stops the singleton — killing its thread if any of its code is still running then — before
  * the lease can expire and another supervisor take over, and only then gives the lease back.
- * A clean shutdown releases at once.
+ * A clean shutdown releases at once, and so does a singleton whose thread died (abandon()).
  */
 import { hostname } from 'node:os';
 import type { HighPerformanceRedis } from '../client/index.js';
@@ -98,6 +101,12 @@ export class Placement {
   readonly #o: PlacementOptions;
   readonly #host: PlacementHost;
   readonly #leases = new Map<string, Lease>();
+  /**
+   * Releases on their way, per singleton. A new acquire waits for them: the lock is reentrant
+   * for the same owner, so an acquire that landed first would re-enter the old hold, and the
+   * release (which gives back every hold) would then take the new lease away under it.
+   */
+  readonly #releasing = new Map<string, Promise<void>>();
   readonly #registerScript: Script;
   #beat: NodeJS.Timeout | null = null;
   /** The registration being written (stop() waits for it, so it cannot land after the DEL). */
@@ -156,17 +165,34 @@ export class Placement {
   }
 
   /**
-   * Stop competing for `id`. A lease we hold is released at once (the caller stopped the
-   * singleton); one being lost is released by #lose once deactivate has made sure the
-   * singleton's code is gone: this waits for that.
+   * Stop competing for `id` (until want() again). A lease we hold is released at once: the
+   * caller stopped the singleton, or its code died with its thread. One being lost is released
+   * by #lose once deactivate has made sure the singleton's code is gone: this waits for that.
    */
   async unwant(id: string): Promise<void> {
     const l = this.#leases.get(id);
     if (!l) return;
     this.#leases.delete(id);
     this.#clear(l);
-    if (l.state === 'held') await this.#release(id);
-    else if (l.state === 'losing') await l.done;
+    const gone = l.state === 'held' ? this.#release(id) : l.state === 'losing' ? l.done : null;
+    if (!gone) return;
+    this.#releasing.set(id, gone);
+    try {
+      await gone;
+    } finally {
+      if (this.#releasing.get(id) === gone) this.#releasing.delete(id);
+    }
+  }
+
+  /**
+   * The code of singleton `id` died with its thread (crash, process.exit, resourceLimits,
+   * watchdog): its lease goes back at once, owner-checked, so another supervisor may take over
+   * instead of waiting for the expiry. Competing stops until want() — its restart — as for any
+   * standby.
+   */
+  abandon(id: string, why: string): void {
+    if (this.token(id) !== null) this.#host.log('warn', `singleton ${id}: ${why}: lease released`);
+    void this.unwant(id);
   }
 
   /** Releases every lease and removes the registration. */
@@ -211,6 +237,7 @@ export class Placement {
   }
 
   async #acquire(id: string): Promise<void> {
+    await this.#releasing.get(id);
     const l = this.#leases.get(id);
     if (!l || l.state !== 'standby' || this.#stopped) return;
     const ttl = this.#o.leaseTtlMs;

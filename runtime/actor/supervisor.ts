@@ -12,7 +12,8 @@
  * in start order) for the supervisor's lifetime. A thread that dies (process.exit, uncaught
  * error, resourceLimits, killed by the watchdog) is replaced in its slot after a backoff, calls
  * pending on it reject with ActorDiedError, its actors are reported failed to the tree as one
- * incident, and the replacement counts toward the root's restart intensity.
+ * incident, the leases of the singletons that ran on it are released at once (their restarts
+ * compete for them again), and the replacement counts toward the root's restart intensity.
  *
  * Singletons: their code never outlives their lease. Whenever one stops (lease lost, restart,
  * shutdown), anything of it still running afterwards — a handler or init past stopTimeoutMs,
@@ -47,6 +48,7 @@ import { checkOptions, consoleLogger } from './options.js';
 import type { SupervisorLogger, SupervisorOptions } from './options.js';
 import { Placement } from './placement.js';
 import type { PlacementHost, SupervisorRecord } from './placement.js';
+import { handleSignals } from './signals.js';
 import { ThreadSlots } from './slots.js';
 import type { SlotsHost } from './slots.js';
 import { addCounters, emptyCounters, percentiles } from './stats.js';
@@ -275,7 +277,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Graceful shutdown: stop intake (every ctx.signal aborts, timers stop, supervisor.send and
    * .call reject with ShutdownError), let mailboxes drain up to `timeoutMs`
    * (shutdownTimeoutMs), run every actor's stop() in reverse start order, release leases,
-   * close connections and threads.
+   * close connections and threads. Each actor's stop is bounded by its stopTimeoutMs, unless
+   * that is 0 (no limit): then this waits as long as its code takes.
    */
   stop(options: { timeoutMs?: number } = {}): Promise<StopReport> {
     this.#stopping ??= this.#stop(options.timeoutMs ?? this.config.shutdownTimeoutMs).catch(
@@ -333,35 +336,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /**
    * SIGINT/SIGTERM: the first stops gracefully, then, with `exit`, exits with what `done` says
    * once everything is closed: 0 after a clean stop, 1 if the supervisor had failed or stopping
-   * failed. The second exits at once with 130. Returns a function that removes the handlers.
-   * Without `exit`, wait on `done` (as the CLI does).
+   * failed. The second exits at once with 130 (also out of a stop that cannot end: actors
+   * with stopTimeoutMs 0 whose code never settles). Returns a function that removes the
+   * handlers. Without `exit`, wait on `done` (as the CLI does).
    */
   handleSignals(o: { exit?: boolean } = {}): () => void {
-    const exit = o.exit ?? true;
-    let count = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      count++;
-      if (count > 1) {
-        this.#log('warn', `${sig} again: exiting now`);
-        process.exit(130);
-      }
-      this.#log(
-        'info',
-        `${sig}: shutting down gracefully (drain up to ${this.config.shutdownTimeoutMs} ms; send it again to force)`,
-      );
-      this.stop().catch(() => {}); // `done` carries the outcome
-      if (exit)
-        this.done.then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    return () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    };
+    return handleSignals(this, {
+      exit: o.exit ?? true,
+      drainMs: this.config.shutdownTimeoutMs,
+      actors: this.#placements,
+      log: (level, message) => this.#log(level, message),
+    });
   }
 
   // ---- messaging from outside ----
@@ -517,6 +502,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const inc = this.#onThread.get(p.id)?.inc;
       if (inc === undefined) continue;
       this.#onThread.delete(p.id);
+      // Its code is gone: its lease too, now (its restart competes for it like any standby).
+      if (p.singleton) this.#placement?.abandon(p.id, 'its thread died');
       const culprit = this.#index.get(p.id) === exit.culprit;
       const error =
         culprit && exit.timeoutMs > 0

@@ -104,13 +104,15 @@ test('run --for: starts, runs, stops gracefully, exits 0', async () => {
       { name: 'e', kind: 'echo' },
     ],
   });
-  // --for is armed before start(): on a loaded machine a short window can end before the
-  // threads are up, so give the start room.
-  const res = await runCli(['run', dir, '--for', '2500ms']);
+  // --for counts from the launch (it also cuts a start short: the next test), and starting
+  // takes up to ~1 s on a loaded 2-core machine (it took longer than the 300 ms this test once
+  // had): the run must outlast the start by far for the actors to be seen started.
+  const res = await runCli(['run', dir, '--for', '4s']);
   assert.is(res.code, EXIT.OK, res.stdout + res.stderr);
   assert.match(res.stdout, /started a on thread 0/);
   assert.match(res.stdout, /started e on thread 1/);
-  assert.match(res.stdout, /--for 2.5s elapsed: stopping/);
+  assert.match(res.stdout, /running .*cyredis\.config\.mjs for 4s/);
+  assert.match(res.stdout, /--for 4s elapsed: stopping/);
   assert.match(res.stdout, /stopped in \d+ ms/);
 });
 
@@ -163,6 +165,33 @@ test('bad input is one line and exit 2: a bad --redis, a malformed REDIS_URL, a 
       'one line',
     );
     assert.is(bad.stdout, '');
+  }
+});
+
+test('run checks actor modules first: one that exports no actor or fails to import is a config error (2), nothing starts', async () => {
+  const cases: [string, string][] = [
+    [
+      'export const notAnActor = 1;\n',
+      'actors[0].module the module exports no actor: export default defineActor({ receive(msg, ctx) { ... } })',
+    ],
+    ["throw new Error('boom at import');\n", 'actors[0].module boom at import'],
+  ];
+  for (const [source, problem] of cases) {
+    const dir = tempDir({
+      'cyredis.config.json': JSON.stringify({
+        ...fast,
+        actors: [{ name: 'a', module: './a.mjs' }],
+      }),
+      'a.mjs': source,
+    });
+    const res = await runCli(['run', dir, '--for', '5s']);
+    assert.is(res.code, EXIT.USAGE, res.stdout + res.stderr);
+    assert.is(
+      res.stderr,
+      `cyredis: invalid config: ${join(dir, 'cyredis.config.json')}: ${problem}\n`,
+      'one line',
+    );
+    assert.is(res.stdout, '', 'nothing started');
   }
 });
 
@@ -342,9 +371,46 @@ test('a second SIGTERM forces the exit (130) while the first drains', async () =
   app.child.kill('SIGTERM');
   const res = await app.result;
   assert.is(res.code, EXIT.FORCED);
-  assert.ok(Date.now() - t0 < 2000);
+  // At once, not after the drain (its 100 queued jobs of 200 ms take 20 s); generous for load.
+  assert.ok(Date.now() - t0 < 5000, `exited ${Date.now() - t0} ms after the second signal`);
   assert.match(res.stderr, /SIGTERM again: exiting now/);
   await redis.close();
+});
+
+test('stopTimeoutMs 0 is no limit: the stop waits on an init that never ends, and a second SIGINT forces the exit (130)', async () => {
+  const runtime = new URL('../../runtime/actor/index.js', import.meta.url).href;
+  const dir = tempDir({
+    'cyredis.config.json': JSON.stringify({
+      ...fast,
+      shutdownTimeoutMs: 200,
+      actors: [{ name: 'stuck', module: './stuck.mjs', initTimeoutMs: 0, stopTimeoutMs: 0 }],
+    }),
+    'stuck.mjs': `import { defineActor } from '${runtime}';
+export default defineActor({
+  async init(ctx) {
+    ctx.log.info('init begins, never to end');
+    await new Promise(() => {});
+  },
+  receive: () => undefined,
+});
+`,
+  });
+  const app = startCli(['run', dir]);
+  try {
+    await app.waitOutput(/init begins, never to end/);
+    app.child.kill('SIGINT');
+    await app.waitOutput(/SIGINT: shutting down gracefully/);
+    await app.waitOutput(/stopTimeoutMs is 0 \(no limit\) for stuck: this stop waits/);
+    // Well past the drain (200 ms) and what a bounded stop would take: still waiting, as chosen.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.is(app.child.exitCode, null, `still stopping:\n${app.output()}`);
+    app.child.kill('SIGINT');
+    const res = await within(app.result, 5000, 'the forced exit');
+    assert.is(res.code, EXIT.FORCED, res.stdout + res.stderr);
+    assert.match(res.stderr, /SIGINT again: exiting now/);
+  } finally {
+    app.child.kill('SIGKILL');
+  }
 });
 
 test.run();

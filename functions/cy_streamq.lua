@@ -1,5 +1,5 @@
 #!lua name=cy_streamq
--- version: 2
+-- version: 3
 --[[ cy_streamq: exactly-once processing per business id on Redis Streams.
 
   Every function takes the same four keys, in this order (one hash tag per queue):
@@ -114,43 +114,8 @@
   ARGV[1] business_id
   Returns 1 done, 0 not done ]]
 
--- redis.call does not exist while FUNCTION LOAD runs the library body (Redis 7.0), so it is
--- resolved when a function runs.
-local function rcall(...) return redis.call(...) end
-
--- Validation helpers, repeated in every cy_* library (libraries cannot share code).
-local MAX_SAFE = 9007199254740991 -- 2^53 - 1
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Decimal digits only: tonumber() alone accepts ' 5 ', '0x10', '1e3' and 'inf'.
-local function int(s)
-  if type(s) ~= 'string' or #s > 17 or not s:match('^%-?%d+$') then return nil end
-  local n = tonumber(s)
-  if n > MAX_SAFE or n < -MAX_SAFE then return nil end
-  return n
-end
-
-local function pos_int(s, field)
-  local n = int(s)
-  if not n or n < 1 then return nil, bad(field, 'must be a positive integer') end
-  return n
-end
-
--- Optional integer >= 0: '' or absent = 0.
-local function opt_nonneg(s, field)
-  if s == nil or s == '' then return 0 end
-  local n = int(s)
-  if not n or n < 0 then return nil, bad(field, 'must be a non-negative integer') end
-  return n
-end
-
-local function name(s, field)
-  if type(s) ~= 'string' or s == '' then return nil, bad(field, 'must be a non-empty string') end
-  return s
-end
+-- Helpers from functions/prelude.lua (rcall, bad, int, pos_int, register, ...) are spliced
+-- in here when the library is loaded (functions/assemble.ts).
 
 -- Stream ids are '<ms>-<seq>' with both parts unsigned 64-bit integers. Redis refuses larger
 -- ones, and a refusal after the first write would leave a partial write, so check here.
@@ -162,9 +127,9 @@ local function u64(digits)
 end
 
 local function stream_id(s)
-  local ms, seq
-  if type(s) == 'string' then ms, seq = s:match('^(%d+)%-(%d+)$') end
-  if not ms or not u64(ms) or not u64(seq) then
+  local stamp, seq
+  if type(s) == 'string' then stamp, seq = s:match('^(%d+)%-(%d+)$') end
+  if not stamp or not u64(stamp) or not u64(seq) then
     return nil, bad('stream_id', 'must be a stream id <ms>-<seq> (each part at most 2^64 - 1)')
   end
   return s
@@ -176,47 +141,6 @@ local function id_lt(a, b)
   local bm, bs = b:match('^(%d+)%-(%d+)$')
   if am ~= bm then return #am < #bm or (#am == #bm and am < bm) end
   return #as < #bs or (#as == #bs and as < bs)
-end
-
-local function now_ms()
-  local t = rcall('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
--- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
--- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
--- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
--- write where nothing reads; a missing argument gets the error naming it; a surplus one means
--- a caller written for another contract, refused rather than half understood.
-local function register(spec)
-  local check, callback, most = spec.keys, spec.callback, spec.args
-  redis.register_function{function_name = spec.function_name, flags = spec.flags,
-    description = spec.description,
-    callback = function(keys, args)
-      local err = check(keys)
-      if err then return err end
-      if most and #args > most then
-        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
-      end
-      return callback(keys, args)
-    end}
-end
-
--- The keys of one structure, in order: <base><suffix_1>, <base><suffix_2>, ...
-local function family(suffixes, what)
-  local first = suffixes[1]
-  return function(keys)
-    local k1 = keys[1]
-    if #keys == #suffixes and type(k1) == 'string' and #k1 > #first
-        and k1:sub(#k1 - #first + 1) == first then
-      local base, ok = k1:sub(1, #k1 - #first), true
-      for i = 2, #suffixes do
-        if keys[i] ~= base .. suffixes[i] then ok = false; break end
-      end
-      if ok then return nil end
-    end
-    return bad('keys', 'must be ' .. what)
-  end
 end
 
 local queue_keys = family({':stream', ':dedup', ':done', ':quarantine'},

@@ -20,7 +20,8 @@ export enum CyCode {
   NotHeld = -1,
   /** Lock held by another owner (cy_locks_acquire: {0, -2, pttl}). */
   HeldByOther = -2,
-  /** Wrong receipt: the delivery is no longer valid (queue receipt; streamq entry claimed away). */
+  /** Wrong receipt: the delivery is no longer valid (queue receipt; streamq entry claimed away:
+   * ack, nack). */
   WrongReceipt = -3,
   /** Not found (queue message, latch, pending stream entry, job). */
   NotFound = -4,

@@ -1,5 +1,5 @@
 #!lua name=cy_locks
--- version: 3
+-- version: 4
 --[[ cy_locks: reentrant distributed locks with fencing tokens (Redis 7.0 Functions).
 
   Keys (the TypeScript facade builds them; one resource = one hash tag = one slot):
@@ -36,7 +36,7 @@
                                           distributed_lock.lua release, extend)
     -2  lock held by another owner        (cy_locks acquire: {0, -2, pttl})
     -3  wrong receipt / delivery no longer valid (cy_queue ack, nack, extend; cy_streamq ack
-                                          of an entry pending for another consumer)
+                                          and nack of an entry pending for another consumer)
     -4  not found                         (cy_queue ack, nack, extend, requeue_dead;
                                           cy_sema countdown, latch_status; cy_streamq nack;
                                           job_queue.lua complete, fail)

@@ -1,5 +1,5 @@
 #!lua name=cy_streamq
--- version: 3
+-- version: 4
 --[[ cy_streamq: exactly-once processing per business id on Redis Streams.
 
   Every function takes the same four keys, in this order (one hash tag per queue):
@@ -56,8 +56,9 @@
   (XPENDING) before processing a re-read entry.
 
   Every function checks its KEYS first (the four keys of one queue, in order).
-  Reply codes (functions/error-codes.md): -3 ack of an entry pending for another consumer,
-  -4 not pending, -5 business id already enqueued, -6 ack of an entry that was quarantined.
+  Reply codes (functions/error-codes.md): -3 ack or nack of an entry pending for another
+  consumer, -4 not pending, -5 business id already enqueued, -6 ack of an entry that was
+  quarantined.
 ]]
 
 --[[ cy_streamq_enqueue: add a message once per business id.
@@ -104,7 +105,12 @@
 --[[ cy_streamq_nack: hand a pending entry back for redelivery now.
   KEYS    the four streamq keys
   ARGV[1] group   ARGV[2] stream_id
-  Returns 1, -4 if the entry is not pending in the group.
+  ARGV[3] consumer (non-empty: the consumer the entry was delivered to, as for ack)
+  Only the consumer that holds the entry now may give it back: versions up to 3 took any id,
+  so a consumer whose entry had been claimed by another could make the new holder's delivery
+  claimable under it.
+  Returns 1, -4 if the entry is not pending in the group, -3 if it is pending for another
+          consumer (nothing written).
   The entry stays pending (with its delivery count) but its idle time is set as if delivered
   at the epoch (XCLAIM ... IDLE <now> JUSTID, same owner), so the next claim_stale with any
   min_idle_ms picks it up. ]]
@@ -287,12 +293,14 @@ local function ack(keys, args)
 end
 
 local function nack(keys, args)
-  local group, id, err
+  local group, id, consumer, err
   group, err = name(args[1], 'group'); if err then return err end
   id, err = stream_id(args[2]); if err then return err end
+  consumer, err = name(args[3], 'consumer'); if err then return err end
 
   local row = rcall('XPENDING', keys[STREAM], group, id, id, 1)[1]
   if not row then return -4 end
+  if row[2] ~= consumer then return -3 end
   -- JUSTID: the delivery count is not incremented; IDLE now: as if delivered at the epoch.
   rcall('XCLAIM', keys[STREAM], group, row[2], 0, id, 'IDLE', now_ms(), 'JUSTID')
   return 1
@@ -311,7 +319,7 @@ register{function_name = 'cy_streamq_claim_stale', args = 5, keys = queue_keys,
   description = 'claim idle entries, quarantine poison: {claimed, quarantined, deleted}'}
 register{function_name = 'cy_streamq_ack', args = 5, keys = queue_keys, callback = ack,
   description = 'complete: 1 first completion | 0 duplicate | -3 not ours | -6 quarantined'}
-register{function_name = 'cy_streamq_nack', args = 2, keys = queue_keys, callback = nack,
-  description = 'make a pending entry claimable now: 1 | -4'}
+register{function_name = 'cy_streamq_nack', args = 3, keys = queue_keys, callback = nack,
+  description = 'make a pending entry of ours claimable now: 1 | -3 not ours | -4'}
 register{function_name = 'cy_streamq_is_done', args = 1, keys = queue_keys, callback = is_done,
   flags = {'no-writes'}, description = '1 done | 0'}

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_GROUP, RedisFunctions } from '../../functions/index.js';
 import type { StreamQueueMessage } from '../../functions/index.js';
 import type { HighPerformanceRedis } from '../../runtime/client/index.js';
-import { InvalidArgumentError, NotFoundError } from '../../runtime/errors.js';
+import { InvalidArgumentError, NotFoundError, StaleReceiptError } from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix } from '../support/redis-server.js';
 import { client, closeAll, fxClient, keysLike, sleep } from './helpers.js';
@@ -141,14 +141,14 @@ test('nack makes a pending entry claimable at once; nack of a non-pending entry 
   const q = keyPrefix('sq') + 'nack';
   await fx.streamq.enqueue(q, 'n', 'p');
   const [m] = await fx.streamq.read(q, G, 'w1');
-  await fx.streamq.nack(q, G, m.streamId);
+  await fx.streamq.nack(q, G, m);
   const { claimed } = await fx.streamq.claimStale(q, G, 'w2', {
     minIdleMs: 3_600_000,
     maxDeliveries: 9,
   });
   assert.equal(claimed, [{ ...m, consumer: 'w2' }]);
   await fx.streamq.ack(q, G, claimed[0]);
-  await rejects(() => fx.streamq.nack(q, G, m.streamId), NotFoundError);
+  await rejects(() => fx.streamq.nack(q, G, claimed[0]), NotFoundError);
 });
 
 test('read before any enqueue creates the group; blockMs waits for a new entry', async () => {
@@ -191,6 +191,9 @@ test('bad arguments are refused and nothing is written', async () => {
       () => fx.streamq.ack(q, G, { streamId: '1-1', businessId: 'b', consumer: '' }),
       'message.consumer',
     ],
+    [() => fx.streamq.nack(q, G, { streamId: '1-1', consumer: '' }), 'message.consumer'],
+    [() => fx.streamq.nack(q, G, { streamId: '1', consumer: 'c' }), 'streamId'],
+    [() => fx.streamq.nack(q, G, '1-1' as unknown as StreamQueueMessage), 'message'],
   ];
   for (const [fn, field] of cases)
     assert.is((await rejects(fn, InvalidArgumentError)).field, field);
@@ -478,6 +481,58 @@ test("ack only from the consumer the entry is pending for: another consumer's ac
   const keys = ['stream', 'dedup', 'done', 'quarantine'].map((x) => `cy:sq:{${q}}:${x}`);
   const err = await rejects(
     () => fx.call('cy_streamq_ack', keys, [G, held[0].streamId, 'pay-0', '']),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'consumer');
+});
+
+test("nack only from the consumer the entry is pending for: another consumer's nack writes nothing", async () => {
+  const { fx, redis } = await fxClient();
+  const [a, b] = await Promise.all(
+    [client(), client()].map(async (c) => new RedisFunctions(await c)),
+  );
+  const q = keyPrefix('sq') + 'nackowner';
+  for (let i = 0; i < 10; i++) await fx.streamq.enqueue(q, `job-${i}`, 'p');
+  const held = await a.streamq.read(q, G, 'A', { count: 100 });
+  assert.is(held.length, 10);
+  await sleep(15);
+  const { claimed } = await b.streamq.claimStale(q, G, 'B', { minIdleMs: 10, maxDeliveries: 5 });
+  assert.is(claimed.length, 10);
+  // What a nack would change: who holds each entry, its delivery count, and whether it is
+  // claimable at once (its idle time: a nacked entry is idle since the epoch).
+  const owners = async (): Promise<unknown> =>
+    (await pendingRows(redis, q)).map(([id, owner, , n]) => [id, owner, n]);
+  const claimableNow = (): Promise<unknown> =>
+    redis.call('XPENDING', streamOf(q), G, 'IDLE', 3_600_000, '-', '+', 100);
+  const before = await owners();
+  for (const m of held) await rejects(() => a.streamq.nack(q, G, m), StaleReceiptError);
+  assert.equal(await owners(), before, 'A lost them to the claim: nothing written');
+  assert.equal(await claimableNow(), [], 'none made claimable under B');
+  // Both nack at once from their own connections: only B's nacks take effect.
+  const [fromA, fromB] = await Promise.all([
+    Promise.allSettled(held.map((m) => a.streamq.nack(q, G, m))),
+    Promise.allSettled(claimed.map((m) => b.streamq.nack(q, G, m))),
+  ]);
+  for (const r of fromA)
+    assert.ok(r.status === 'rejected' && r.reason instanceof StaleReceiptError, String(r.status));
+  assert.equal(
+    fromB.map((r) => r.status),
+    claimed.map(() => 'fulfilled'),
+  );
+  assert.equal(await owners(), before, 'still pending for B, delivery counts unchanged');
+  const again = await fx.streamq.claimStale(q, G, 'C', {
+    minIdleMs: 3_600_000,
+    maxDeliveries: 5,
+  });
+  assert.equal(
+    again.claimed.map((m) => m.streamId),
+    claimed.map((m) => m.streamId),
+    "B's nacks made them claimable at once",
+  );
+  // A raw nack naming no consumer (a version-2 caller) is refused before anything is read.
+  const keys = ['stream', 'dedup', 'done', 'quarantine'].map((x) => `cy:sq:{${q}}:${x}`);
+  const err = await rejects(
+    () => fx.call('cy_streamq_nack', keys, [G, held[0].streamId]),
     InvalidArgumentError,
   );
   assert.is(err.field, 'consumer');

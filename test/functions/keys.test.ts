@@ -54,7 +54,7 @@ function catalogue(t: string): Record<string, { keys: string[]; args: string[]; 
     cy_atomic_incr_with_ttl: { keys: [`{${t}}k`], args: ['1', '1000', ''] },
     cy_atomic_msetnx_ttl: { keys: [`{${t}}k`], args: ['1000', 'v'], variable: true },
     cy_tokens_ksortable: { keys: [`cy:token:{${t}}:ks`], args: [] },
-    cy_tokens_next: { keys: [`cy:token:{${t}}`], args: ['1'] },
+    cy_tokens_next: { keys: [`cy:token:{${t}}`], args: ['1', 'string'] },
   };
 }
 

@@ -80,9 +80,9 @@ test('the lock check: versions never go down; new and removed sources need a loc
       `lua/brand_new.lua is not in ${LOCK_FILE} yet: run npm run lock-versions`,
     ],
   });
-  // A source's own edit counts as much as a prelude edit.
+  // A source's own edit counts as much as a prelude edit, a comment too (WITHCODE shows it).
   const file = 'functions/cy_tokens.lua';
-  const own = assemble(read(file).replace("'named sequence", "'a named sequence"), file).code;
+  const own = assemble(`${read(file)}-- one more comment\n`, file).code;
   const edited: VersionLock = structuredClone(current);
   edited.libraries.cy_tokens.sha256 = sha256(own);
   assert.is.not(edited.libraries.cy_tokens.sha256, current.libraries.cy_tokens.sha256);

@@ -1,5 +1,5 @@
 #!lua name=cy_streamq
--- version: 4
+-- version: 5
 --[[ cy_streamq: exactly-once processing per business id on Redis Streams.
 
   Every function takes the same four keys, in this order (one hash tag per queue):
@@ -43,6 +43,16 @@
   history goes, undelivered and pending entries stay, so the stream may exceed maxlen while
   consumers lag. At-least-once and once-per-business-id win over the length bound.
 
+  Groups: enqueue creates its group with the stream (XGROUP CREATE ... 0 MKSTREAM when XADD
+  NOMKSTREAM finds no stream), and before it trims when the group does not exist yet (at id
+  0: created then, it needs every entry, so nothing is trimmed that time). Otherwise it does
+  not look at groups: versions up to 4 ran XINFO GROUPS on every enqueue, most of its cost.
+  A group missing from an existing stream (destroyed, or named by a consumer only) is
+  created by the consumer's first read (the facade runs XGROUP CREATE ... 0 on NOGROUP), at
+  id 0, so it sees every entry still in the stream. The groups that keep entries from being
+  trimmed are the groups that exist: a queue written by producers naming different groups
+  (not the one-group-per-queue model above) protects a group only once it exists.
+
   Quarantine (KEYS[4]) is a plain stream, oldest first: each record is the entry's fields
   plus reason 'max_deliveries', deliveries, stream_id (its id in the main stream), group and
   consumer (its last holder). Nothing trims it and nothing reads it back by itself: inspect it
@@ -63,7 +73,8 @@
 
 --[[ cy_streamq_enqueue: add a message once per business id.
   KEYS    the four streamq keys
-  ARGV[1] group (non-empty; created at id 0 with MKSTREAM if missing)
+  ARGV[1] group (non-empty; created at id 0 with the stream, or before a trim if missing:
+          see Groups above)
   ARGV[2] business_id (non-empty)   ARGV[3] payload (any string)
   ARGV[4] maxlen (integer >= 0; 0 = no trim, else trim acknowledged entries once the stream
           is longer than maxlen: see Trimming above)
@@ -161,31 +172,24 @@ local function prune(key, window, now)
   if window > 0 then rcall('ZREMRANGEBYSCORE', key, '-inf', now - window) end
 end
 
--- Create the group on first use, at id 0 with MKSTREAM so it sees every entry. Looking first
--- (instead of a pcall'd XGROUP CREATE that fails with BUSYGROUP) keeps a BUSYGROUP error out
--- of INFO errorstats on every enqueue; the function is atomic, so look-then-create is safe.
-local function ensure_group(stream, group)
-  if rcall('EXISTS', stream) == 1 then
-    -- RESP2 rows are flat {'name', <name>, 'consumers', ...}.
-    for _, row in ipairs(rcall('XINFO', 'GROUPS', stream)) do
-      if row[2] == group then return end
-    end
-  end
-  rcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
-end
-
 -- The oldest entry some group may still need: its oldest pending entry, else its last-delivered
 -- id (later entries are not delivered yet). Every entry below it is acknowledged by every group.
-local function oldest_needed(stream)
-  local floor
+-- nil when `group` did not exist: it is created at id 0 now and needs every entry.
+local function oldest_needed(stream, group)
+  local floor, found
   for _, row in ipairs(rcall('XINFO', 'GROUPS', stream)) do
     local g = {} -- RESP2 rows are flat {'name', <name>, 'consumers', n, 'pending', n, ...}
     for i = 1, #row, 2 do g[row[i]] = row[i + 1] end
+    found = found or g.name == group
     local need = g['last-delivered-id']
     if g.pending > 0 then need = rcall('XPENDING', stream, g.name)[2] end
     if not floor or id_lt(need, floor) then floor = need end
   end
-  return floor or '0-0'
+  if not found then
+    rcall('XGROUP', 'CREATE', stream, group, '0')
+    return nil
+  end
+  return floor
 end
 
 local function enqueue(keys, args)
@@ -200,11 +204,17 @@ local function enqueue(keys, args)
   local seen = tonumber(rcall('ZSCORE', keys[DEDUP], bid))
   if seen and (window == 0 or seen > now - window) then return -5 end
 
-  ensure_group(keys[STREAM], group)
-  local id = rcall('XADD', keys[STREAM], '*', 'bid', bid, 'payload', args[3])
-  if maxlen > 0 and rcall('XLEN', keys[STREAM]) > maxlen then
+  local stream = keys[STREAM]
+  local id = rcall('XADD', stream, 'NOMKSTREAM', '*', 'bid', bid, 'payload', args[3])
+  if not id then
+    -- No stream yet: create it with the group at id 0, so the group sees this first entry.
+    rcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+    id = rcall('XADD', stream, '*', 'bid', bid, 'payload', args[3])
+  end
+  if maxlen > 0 and rcall('XLEN', stream) > maxlen then
+    local floor = oldest_needed(stream, group)
     -- '~': whole stream nodes only, never an entry at or above the bound.
-    rcall('XTRIM', keys[STREAM], 'MINID', '~', oldest_needed(keys[STREAM]))
+    if floor then rcall('XTRIM', stream, 'MINID', '~', floor) end
   end
   prune(keys[DEDUP], window, now)
   rcall('ZADD', keys[DEDUP], now, bid)

@@ -142,7 +142,9 @@ export class StreamQueue {
 
   /**
    * Adds a message once per business id; resolves its stream id, or null when the business id
-   * was enqueued within the dedup window (nothing written). Creates the group if needed.
+   * was enqueued within the dedup window (nothing written). Creates the group (at id 0) with
+   * the stream, and before a maxLen trim if it is missing; `read` creates a group it does not
+   * find, so a group always sees the entries still in the stream (cy_streamq.lua, Groups).
    */
   async enqueue(
     queue: string,

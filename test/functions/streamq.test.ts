@@ -389,6 +389,62 @@ test('maxLen keeps entries pending for a dead consumer and entries a lagging gro
   assert.is(entries.length, 300, 'the audit group gets every entry added after it was created');
 });
 
+/** Calls of `command` the server has run so far (INFO commandstats counts calls from Lua). */
+async function calls(redis: HighPerformanceRedis, command: string): Promise<number> {
+  const info = (await redis.call('INFO', 'commandstats')) as string;
+  const line = info.split('\r\n').find((l) => l.startsWith(`cmdstat_${command}:calls=`));
+  return line ? Number(/calls=(\d+)/.exec(line)![1]) : 0;
+}
+
+test('enqueue looks at consumer groups only to trim: no XINFO GROUPS on the common path', async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'cheap';
+  const before = {
+    xinfo: await calls(redis, 'xinfo|groups'),
+    create: await calls(redis, 'xgroup|create'),
+  };
+  for (let i = 0; i < 50; i++)
+    assert.ok(await fx.streamq.enqueue(q, `b${i}`, 'x', { maxLen: 100 }));
+  assert.is(await calls(redis, 'xinfo|groups'), before.xinfo, 'version 4 ran it 50 times');
+  assert.is(await calls(redis, 'xgroup|create'), before.create + 1, 'once, with the stream');
+  // Past maxLen it looks, to find what every group has acknowledged: the 10 enqueues that
+  // find more than 100 entries.
+  for (let i = 50; i < 110; i++) await fx.streamq.enqueue(q, `b${i}`, 'x', { maxLen: 100 });
+  assert.is(await calls(redis, 'xinfo|groups'), before.xinfo + 10);
+  assert.is(await calls(redis, 'xgroup|create'), before.create + 1);
+  assert.is(await redis.call('XLEN', streamOf(q)), 110, 'nothing read yet: nothing trimmed');
+  const all = await fx.streamq.read(q, G, 'c', { count: 1000 });
+  assert.is(all.length, 110);
+});
+
+test('a group named by enqueue on an existing stream is created before a trim: it misses nothing', async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'latergroup';
+  // Group 'first' reads and acknowledges 300 entries: all of them are trimmable for it.
+  for (let i = 0; i < 300; i++) await fx.streamq.enqueue(q, `a${i}`, 'x', { group: 'first' });
+  for (const m of await fx.streamq.read(q, 'first', 'c', { count: 1000 }))
+    assert.ok(await fx.streamq.ack(q, 'first', m));
+  // A producer for group 'second' trims: 'second' is created at 0 first, so nothing goes.
+  assert.ok(await fx.streamq.enqueue(q, 'b0', 'x', { group: 'second', maxLen: 10 }));
+  assert.is(await redis.call('XLEN', streamOf(q)), 301);
+  for (let i = 1; i < 200; i++)
+    await fx.streamq.enqueue(q, `b${i}`, 'x', { group: 'second', maxLen: 10 });
+  const seen = await fx.streamq.read(q, 'second', 'd', { count: 1000 });
+  assert.is(seen.length, 500, "every entry, 'first' acknowledged or not");
+  // A group that only a consumer names is created by its first read, at 0: it sees them all.
+  const late = await fx.streamq.read(q, 'third', 'e', { count: 1000 });
+  assert.is(late.length, 500);
+  // Once every group acknowledged them, the history goes (whole stream nodes).
+  for (const [g, ms] of [
+    ['first', await fx.streamq.read(q, 'first', 'c', { count: 1000 })],
+    ['second', seen],
+    ['third', late],
+  ] as const)
+    for (const m of ms) await fx.streamq.ack(q, g, m);
+  await fx.streamq.enqueue(q, 'last', 'x', { group: 'second', maxLen: 10 });
+  assert.ok(((await redis.call('XLEN', streamOf(q))) as number) <= 110, 'history trimmed');
+});
+
 test('ack validates the stream id fully and XACKs before recording: a refused ack records nothing', async () => {
   const { fx } = await fxClient();
   const q = keyPrefix('sq') + 'ackid';

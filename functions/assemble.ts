@@ -11,7 +11,7 @@
  *   #!lua name=cy_rate                          ┐ source lines 1..k: header
  *   -- version: 4                               │ (name, version) and contract
  *   --[[ cy_rate: ... ]]                        ┘
- *   -- ---- functions/prelude.lua ----          ┐ only the blocks this source uses
+ *   -- ---- functions/prelude.lua (spliced ...  ┐ only the blocks this source uses
  *   local function rcall(...) ... end           │
  *   ...                                         ┘
  *   -- ---- functions/cy_rate.lua:k+1 ----      ┐ source lines k+1..

@@ -489,19 +489,38 @@ test('an entry quarantined while a slow consumer holds it: the late ack is not a
   assert.is((await fx.streamq.quarantined(q))[0].businessId, 'pay-1');
 });
 
-test("ack only from the consumer the entry is pending for: another consumer's ack writes nothing", async () => {
-  const { fx, redis } = await fxClient();
+/**
+ * `n` entries read by consumer A on a connection of its own, then claimed by B on another
+ * (A stalled): A still holds its messages, but the entries are pending for B.
+ */
+async function claimedAway(
+  fx: RedisFunctions,
+  q: string,
+  prefix: string,
+  n: number,
+): Promise<{
+  a: RedisFunctions;
+  b: RedisFunctions;
+  held: StreamQueueMessage[];
+  claimed: StreamQueueMessage[];
+}> {
   const [a, b] = await Promise.all(
     [client(), client()].map(async (c) => new RedisFunctions(await c)),
   );
-  const q = keyPrefix('sq') + 'owner';
-  const done = `cy:sq:{${q}}:done`;
-  for (let i = 0; i < 20; i++) await fx.streamq.enqueue(q, `pay-${i}`, 'p');
-  const held = await a.streamq.read(q, G, 'A', { count: 100 });
-  assert.is(held.length, 20);
+  for (let i = 0; i < n; i++) await fx.streamq.enqueue(q, `${prefix}${i}`, 'p');
+  const held = await a.streamq.read(q, G, 'A', { count: 1000 });
+  assert.is(held.length, n);
   await sleep(15);
   const { claimed } = await b.streamq.claimStale(q, G, 'B', { minIdleMs: 10, maxDeliveries: 5 });
-  assert.is(claimed.length, 20);
+  assert.is(claimed.length, n);
+  return { a, b, held, claimed };
+}
+
+test("ack only from the consumer the entry is pending for: another consumer's ack writes nothing", async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'owner';
+  const done = `cy:sq:{${q}}:done`;
+  const { a, b, held, claimed } = await claimedAway(fx, q, 'pay-', 20);
   // A stale completion record: any prune with a 60 s retention would drop it.
   await redis.call('ZADD', done, 1, 'long-ago');
   const state = async (): Promise<unknown[]> => [
@@ -544,16 +563,8 @@ test("ack only from the consumer the entry is pending for: another consumer's ac
 
 test("nack only from the consumer the entry is pending for: another consumer's nack writes nothing", async () => {
   const { fx, redis } = await fxClient();
-  const [a, b] = await Promise.all(
-    [client(), client()].map(async (c) => new RedisFunctions(await c)),
-  );
   const q = keyPrefix('sq') + 'nackowner';
-  for (let i = 0; i < 10; i++) await fx.streamq.enqueue(q, `job-${i}`, 'p');
-  const held = await a.streamq.read(q, G, 'A', { count: 100 });
-  assert.is(held.length, 10);
-  await sleep(15);
-  const { claimed } = await b.streamq.claimStale(q, G, 'B', { minIdleMs: 10, maxDeliveries: 5 });
-  assert.is(claimed.length, 10);
+  const { a, b, held, claimed } = await claimedAway(fx, q, 'job-', 10);
   // What a nack would change: who holds each entry, its delivery count, and whether it is
   // claimable at once (its idle time: a nacked entry is idle since the epoch).
   const owners = async (): Promise<unknown> =>

@@ -8,12 +8,16 @@
  * the server answers `ERR Function not found` (a restart without persistence, FUNCTION FLUSH,
  * a failover to a node that never had it) the library is loaded again and the call retried
  * once: the Functions twin of EVALSHA's NOSCRIPT fallback.
+ *
+ * A Lua error names a line of the loaded (assembled) code; when the node runs our version of
+ * the library (versions.lock.json makes equal versions equal code), the error also gets the
+ * file and line it comes from: `user_function:57 (functions/prelude.lua:40)`.
  */
 import type { HighPerformanceRedis } from '../runtime/client/index.js';
 import type { CallOptions, Transform } from '../runtime/client/command.js';
 import { LibraryLoadError, ReplyError } from '../runtime/errors.js';
 import type { CommandArg } from '../runtime/protocol/index.js';
-import { mapArgError } from './codes.js';
+import { located, mapArgError } from './codes.js';
 import { bundledLibrary, loadLibraryOn } from './loader.js';
 import type { LibrarySource, LoadResult } from './loader.js';
 
@@ -25,6 +29,8 @@ export class FunctionCaller {
   readonly #ready = new Map<string, true | Promise<LoadResult>>();
   /** Code to load instead of the bundled file, by library name. */
   readonly #sources = new Map<string, LibrarySource>();
+  /** The version each library had on the server after our last load. */
+  readonly #versions = new Map<string, number | null>();
 
   constructor(redis: HighPerformanceRedis) {
     this.redis = redis;
@@ -47,6 +53,7 @@ export class FunctionCaller {
       .then(
         (result) => {
           if (this.#ready.get(lib) === p) this.#ready.set(lib, true);
+          this.#versions.set(lib, result.version);
           return result;
         },
         (err: unknown) => {
@@ -89,13 +96,22 @@ export class FunctionCaller {
     const first = this.#ready.get(lib) === true ? send() : this.#ensure(lib).then(send);
     return first.catch((err: unknown) => {
       if (!(err instanceof ReplyError) || !err.message.startsWith(NOT_FOUND))
-        throw mapArgError(err);
+        throw this.#mapError(lib, err);
       if (this.#ready.get(lib) === true) this.#ready.delete(lib);
       return this.#ensure(lib)
         .then(send)
         .catch((again: unknown) => {
-          throw mapArgError(again);
+          throw this.#mapError(lib, again);
         });
     });
+  }
+
+  /** ERR_CY_ARG -> InvalidArgumentError; a Lua error located in our files when it is our code. */
+  #mapError(lib: string, err: unknown): unknown {
+    const mapped = mapArgError(err);
+    const version = this.#versions.get(lib); // set only after a load: source(lib) is readable
+    if (version === undefined) return mapped;
+    const { origin, version: ours } = this.source(lib);
+    return origin && version === ours ? located(mapped, origin) : mapped;
   }
 }

@@ -3,6 +3,8 @@
  * and how replies become typed errors: small negative codes through `CyCode`, and
  * `ERR_CY_ARG <field> <problem>` error replies into InvalidArgumentError naming the field.
  */
+import { withOrigin } from './assemble.js';
+import type { Origin } from './assemble.js';
 import {
   CyRedisError,
   InvalidArgumentError,
@@ -18,7 +20,8 @@ export enum CyCode {
   NotHeld = -1,
   /** Lock held by another owner (cy_locks_acquire: {0, -2, pttl}). */
   HeldByOther = -2,
-  /** Wrong receipt: the delivery is no longer valid (queue receipt; streamq entry claimed away). */
+  /** Wrong receipt: the delivery is no longer valid (queue receipt; streamq entry claimed away:
+   * ack, nack). */
   WrongReceipt = -3,
   /** Not found (queue message, latch, pending stream entry, job). */
   NotFound = -4,
@@ -71,4 +74,14 @@ export function mapArgError(err: unknown): unknown {
   const field = space === -1 ? rest : rest.slice(0, space);
   const problem = space === -1 ? 'is invalid' : rest.slice(space + 1);
   return new InvalidArgumentError(camel(field), problem);
+}
+
+/**
+ * A ReplyError naming a line of assembled Lua (`user_function:57`, `user_script:12`) as a
+ * ReplyError that also names the file and line it comes from; anything else unchanged.
+ */
+export function located(err: unknown, origin: (line: number) => Origin | null): unknown {
+  if (!(err instanceof ReplyError)) return err;
+  const message = withOrigin(err.message, origin);
+  return message === err.message ? err : new ReplyError(message);
 }

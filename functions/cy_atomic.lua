@@ -1,5 +1,5 @@
 #!lua name=cy_atomic
--- version: 2
+-- version: 3
 --[[ cy_atomic: atomic string-key operations that plain commands do not combine.
   Every function checks its KEYS first (count).
   Reply codes (functions/error-codes.md): -7 CAS mismatch. (Version 1 replied -8 for "cap
@@ -33,64 +33,9 @@
   ARGV[1] ttl_ms   ARGV[1 + i] value for KEYS[i]  (exactly n values)
   Returns 1 all set, 0 at least one key existed (nothing written) ]]
 
--- redis.call does not exist while FUNCTION LOAD runs the library body (Redis 7.0), so it is
--- resolved when a function runs.
-local function rcall(...) return redis.call(...) end
-
--- Validation helpers, repeated in every cy_* library (libraries cannot share code).
-local MAX_SAFE = 9007199254740991 -- 2^53 - 1
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Decimal digits only: tonumber() alone accepts ' 5 ', '0x10', '1e3' and 'inf'.
-local function int(s)
-  if type(s) ~= 'string' or #s > 17 or not s:match('^%-?%d+$') then return nil end
-  local n = tonumber(s)
-  if n > MAX_SAFE or n < -MAX_SAFE then return nil end
-  return n
-end
-
-local function pos_int(s, field)
-  local n = int(s)
-  if not n or n < 1 then return nil, bad(field, 'must be a positive integer') end
-  return n
-end
-
-local function absent(s) return s == nil or s == '' end
-
--- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
--- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
--- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
--- write where nothing reads; a missing argument gets the error naming it; a surplus one means
--- a caller written for another contract, refused rather than half understood.
-local function register(spec)
-  local check, callback, most = spec.keys, spec.callback, spec.args
-  redis.register_function{function_name = spec.function_name, flags = spec.flags,
-    description = spec.description,
-    callback = function(keys, args)
-      local err = check(keys)
-      if err then return err end
-      if most and #args > most then
-        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
-      end
-      return callback(keys, args)
-    end}
-end
-
--- Exactly n keys.
-local function exactly(n, what)
-  return function(keys)
-    if #keys ~= n then return bad('keys', 'must be ' .. what) end
-  end
-end
-
+-- Helpers from functions/prelude.lua (rcall, bad, int, pos_int, register, ...) are spliced
+-- in here when the library is loaded (functions/assemble.ts).
 local one_key = exactly(1, 'the one key it works on')
-
-local function some_keys(keys)
-  if #keys == 0 then return bad('keys', 'must name at least one key') end
-end
 
 local function cas(keys, args)
   if type(args[1]) ~= 'string' then return bad('expected', 'must be given') end

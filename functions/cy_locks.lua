@@ -1,5 +1,5 @@
 #!lua name=cy_locks
--- version: 2
+-- version: 4
 --[[ cy_locks: reentrant distributed locks with fencing tokens (Redis 7.0 Functions).
 
   Keys (the TypeScript facade builds them; one resource = one hash tag = one slot):
@@ -36,7 +36,7 @@
                                           distributed_lock.lua release, extend)
     -2  lock held by another owner        (cy_locks acquire: {0, -2, pttl})
     -3  wrong receipt / delivery no longer valid (cy_queue ack, nack, extend; cy_streamq ack
-                                          of an entry pending for another consumer)
+                                          and nack of an entry pending for another consumer)
     -4  not found                         (cy_queue ack, nack, extend, requeue_dead;
                                           cy_sema countdown, latch_status; cy_streamq nack;
                                           job_queue.lua complete, fail)
@@ -81,57 +81,8 @@
   ARGV    none
   Returns {owner, token, pttl, holdCount} when held, {nil, 0, -2, 0} when free ]]
 
--- redis.call does not exist while FUNCTION LOAD runs the library body (Redis 7.0 exposes
--- only register_function/log there), so `local rcall = redis.call` fails to load; this
--- wrapper resolves redis.call when a function runs.
-local function rcall(...) return redis.call(...) end
-
--- Each FUNCTION LOAD runs in its own Lua sandbox, so libraries cannot share code: these
--- validation helpers are repeated (identically) at the top of every cy_* library.
-local MAX_SAFE = 9007199254740991 -- 2^53 - 1: larger integers are not exact in a Lua number
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Decimal digits only: tonumber() alone accepts ' 5 ', '0x10', '1e3' and 'inf'.
-local function int(s)
-  if type(s) ~= 'string' or #s > 17 or not s:match('^%-?%d+$') then return nil end
-  local n = tonumber(s)
-  if n > MAX_SAFE or n < -MAX_SAFE then return nil end
-  return n
-end
-
-local function pos_int(s, field)
-  local n = int(s)
-  if not n or n < 1 then return nil, bad(field, 'must be a positive integer') end
-  return n
-end
-
-local function name(s, field)
-  if type(s) ~= 'string' or s == '' then return nil, bad(field, 'must be a non-empty string') end
-  return s
-end
-
--- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
--- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
--- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
--- write where nothing reads; a missing argument gets the error naming it; a surplus one means
--- a caller written for another contract, refused rather than half understood.
-local function register(spec)
-  local check, callback, most = spec.keys, spec.callback, spec.args
-  redis.register_function{function_name = spec.function_name, flags = spec.flags,
-    description = spec.description,
-    callback = function(keys, args)
-      local err = check(keys)
-      if err then return err end
-      if most and #args > most then
-        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
-      end
-      return callback(keys, args)
-    end}
-end
-
+-- Helpers from functions/prelude.lua (rcall, bad, int, pos_int, register, ...) are spliced
+-- in here when the library is loaded (functions/assemble.ts).
 local LOCK, FENCE = 'cy:lock:', 'cy:fence:'
 
 -- keys[i..i+2] are the three keys of one resource: cy:lock:<r>, cy:fence:<r>, cy:lock:<r>:fence.

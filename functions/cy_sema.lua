@@ -1,5 +1,5 @@
 #!lua name=cy_sema
--- version: 2
+-- version: 3
 --[[ cy_sema: counting semaphore with per-holder expiring permits, and countdown latches.
 
   Semaphore keys (same hash tag):
@@ -61,86 +61,10 @@
   ARGV    none
   Returns remaining count, -4 if the latch does not exist ]]
 
--- redis.call does not exist while FUNCTION LOAD runs the library body (Redis 7.0), so it is
--- resolved when a function runs.
-local function rcall(...) return redis.call(...) end
-
--- Validation helpers, repeated in every cy_* library (libraries cannot share code).
-local MAX_SAFE = 9007199254740991 -- 2^53 - 1
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Decimal digits only: tonumber() alone accepts ' 5 ', '0x10', '1e3' and 'inf'.
-local function int(s)
-  if type(s) ~= 'string' or #s > 17 or not s:match('^%-?%d+$') then return nil end
-  local n = tonumber(s)
-  if n > MAX_SAFE or n < -MAX_SAFE then return nil end
-  return n
-end
-
-local function pos_int(s, field)
-  local n = int(s)
-  if not n or n < 1 then return nil, bad(field, 'must be a positive integer') end
-  return n
-end
-
-local function name(s, field)
-  if type(s) ~= 'string' or s == '' then return nil, bad(field, 'must be a non-empty string') end
-  return s
-end
-
--- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
--- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
--- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
--- write where nothing reads; a missing argument gets the error naming it; a surplus one means
--- a caller written for another contract, refused rather than half understood.
-local function register(spec)
-  local check, callback, most = spec.keys, spec.callback, spec.args
-  redis.register_function{function_name = spec.function_name, flags = spec.flags,
-    description = spec.description,
-    callback = function(keys, args)
-      local err = check(keys)
-      if err then return err end
-      if most and #args > most then
-        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
-      end
-      return callback(keys, args)
-    end}
-end
-
--- The keys of one structure, in order: <base><suffix_1>, <base><suffix_2>, ...
-local function family(suffixes, what)
-  local first = suffixes[1]
-  return function(keys)
-    local k1 = keys[1]
-    if #keys == #suffixes and type(k1) == 'string' and #k1 > #first
-        and k1:sub(#k1 - #first + 1) == first then
-      local base, ok = k1:sub(1, #k1 - #first), true
-      for i = 2, #suffixes do
-        if keys[i] ~= base .. suffixes[i] then ok = false; break end
-      end
-      if ok then return nil end
-    end
-    return bad('keys', 'must be ' .. what)
-  end
-end
-
--- Exactly n keys.
-local function exactly(n, what)
-  return function(keys)
-    if #keys ~= n then return bad('keys', 'must be ' .. what) end
-  end
-end
-
+-- Helpers from functions/prelude.lua (rcall, bad, int, pos_int, register, ...) are spliced
+-- in here when the library is loaded (functions/assemble.ts).
 local sema_keys = family({'', ':permits'}, 'the 2 keys <s>, <s>:permits of one semaphore')
 local latch_key = exactly(1, 'the one key of a latch')
-
-local function now_ms()
-  local t = rcall('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
 
 -- unpack() fails beyond about 8000 values (Lua's LUAI_MAXCSTACK), so holder lists are sent
 -- in slices of CHUNK.
@@ -204,7 +128,7 @@ local function release(keys, args)
   local holder, err = name(args[1], 'holder')
   if err then return err end
   local permits
-  if args[2] ~= nil and args[2] ~= '' then
+  if not absent(args[2]) then
     permits, err = pos_int(args[2], 'permits'); if err then return err end
   end
 
@@ -246,7 +170,7 @@ local function latch_init(keys, args)
   local count, err = pos_int(args[1], 'count')
   if err then return err end
   local ttl
-  if args[2] ~= nil and args[2] ~= '' then
+  if not absent(args[2]) then
     ttl, err = pos_int(args[2], 'ttl_ms'); if err then return err end
   end
   local ok

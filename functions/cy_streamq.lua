@@ -1,5 +1,5 @@
 #!lua name=cy_streamq
--- version: 2
+-- version: 5
 --[[ cy_streamq: exactly-once processing per business id on Redis Streams.
 
   Every function takes the same four keys, in this order (one hash tag per queue):
@@ -43,6 +43,16 @@
   history goes, undelivered and pending entries stay, so the stream may exceed maxlen while
   consumers lag. At-least-once and once-per-business-id win over the length bound.
 
+  Groups: enqueue creates its group with the stream (XGROUP CREATE ... 0 MKSTREAM when XADD
+  NOMKSTREAM finds no stream), and before it trims when the group does not exist yet (at id
+  0: created then, it needs every entry, so nothing is trimmed that time). Otherwise it does
+  not look at groups: versions up to 4 ran XINFO GROUPS on every enqueue, most of its cost.
+  A group missing from an existing stream (destroyed, or named by a consumer only) is
+  created by the consumer's first read (the facade runs XGROUP CREATE ... 0 on NOGROUP), at
+  id 0, so it sees every entry still in the stream. The groups that keep entries from being
+  trimmed are the groups that exist: a queue written by producers naming different groups
+  (not the one-group-per-queue model above) protects a group only once it exists.
+
   Quarantine (KEYS[4]) is a plain stream, oldest first: each record is the entry's fields
   plus reason 'max_deliveries', deliveries, stream_id (its id in the main stream), group and
   consumer (its last holder). Nothing trims it and nothing reads it back by itself: inspect it
@@ -56,13 +66,15 @@
   (XPENDING) before processing a re-read entry.
 
   Every function checks its KEYS first (the four keys of one queue, in order).
-  Reply codes (functions/error-codes.md): -3 ack of an entry pending for another consumer,
-  -4 not pending, -5 business id already enqueued, -6 ack of an entry that was quarantined.
+  Reply codes (functions/error-codes.md): -3 ack or nack of an entry pending for another
+  consumer, -4 not pending, -5 business id already enqueued, -6 ack of an entry that was
+  quarantined.
 ]]
 
 --[[ cy_streamq_enqueue: add a message once per business id.
   KEYS    the four streamq keys
-  ARGV[1] group (non-empty; created at id 0 with MKSTREAM if missing)
+  ARGV[1] group (non-empty; created at id 0 with the stream, or before a trim if missing:
+          see Groups above)
   ARGV[2] business_id (non-empty)   ARGV[3] payload (any string)
   ARGV[4] maxlen (integer >= 0; 0 = no trim, else trim acknowledged entries once the stream
           is longer than maxlen: see Trimming above)
@@ -104,7 +116,12 @@
 --[[ cy_streamq_nack: hand a pending entry back for redelivery now.
   KEYS    the four streamq keys
   ARGV[1] group   ARGV[2] stream_id
-  Returns 1, -4 if the entry is not pending in the group.
+  ARGV[3] consumer (non-empty: the consumer the entry was delivered to, as for ack)
+  Only the consumer that holds the entry now may give it back: versions up to 3 took any id,
+  so a consumer whose entry had been claimed by another could make the new holder's delivery
+  claimable under it.
+  Returns 1, -4 if the entry is not pending in the group, -3 if it is pending for another
+          consumer (nothing written).
   The entry stays pending (with its delivery count) but its idle time is set as if delivered
   at the epoch (XCLAIM ... IDLE <now> JUSTID, same owner), so the next claim_stale with any
   min_idle_ms picks it up. ]]
@@ -114,43 +131,8 @@
   ARGV[1] business_id
   Returns 1 done, 0 not done ]]
 
--- redis.call does not exist while FUNCTION LOAD runs the library body (Redis 7.0), so it is
--- resolved when a function runs.
-local function rcall(...) return redis.call(...) end
-
--- Validation helpers, repeated in every cy_* library (libraries cannot share code).
-local MAX_SAFE = 9007199254740991 -- 2^53 - 1
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Decimal digits only: tonumber() alone accepts ' 5 ', '0x10', '1e3' and 'inf'.
-local function int(s)
-  if type(s) ~= 'string' or #s > 17 or not s:match('^%-?%d+$') then return nil end
-  local n = tonumber(s)
-  if n > MAX_SAFE or n < -MAX_SAFE then return nil end
-  return n
-end
-
-local function pos_int(s, field)
-  local n = int(s)
-  if not n or n < 1 then return nil, bad(field, 'must be a positive integer') end
-  return n
-end
-
--- Optional integer >= 0: '' or absent = 0.
-local function opt_nonneg(s, field)
-  if s == nil or s == '' then return 0 end
-  local n = int(s)
-  if not n or n < 0 then return nil, bad(field, 'must be a non-negative integer') end
-  return n
-end
-
-local function name(s, field)
-  if type(s) ~= 'string' or s == '' then return nil, bad(field, 'must be a non-empty string') end
-  return s
-end
+-- Helpers from functions/prelude.lua (rcall, bad, int, pos_int, register, ...) are spliced
+-- in here when the library is loaded (functions/assemble.ts).
 
 -- Stream ids are '<ms>-<seq>' with both parts unsigned 64-bit integers. Redis refuses larger
 -- ones, and a refusal after the first write would leave a partial write, so check here.
@@ -162,9 +144,9 @@ local function u64(digits)
 end
 
 local function stream_id(s)
-  local ms, seq
-  if type(s) == 'string' then ms, seq = s:match('^(%d+)%-(%d+)$') end
-  if not ms or not u64(ms) or not u64(seq) then
+  local stamp, seq
+  if type(s) == 'string' then stamp, seq = s:match('^(%d+)%-(%d+)$') end
+  if not stamp or not u64(stamp) or not u64(seq) then
     return nil, bad('stream_id', 'must be a stream id <ms>-<seq> (each part at most 2^64 - 1)')
   end
   return s
@@ -176,47 +158,6 @@ local function id_lt(a, b)
   local bm, bs = b:match('^(%d+)%-(%d+)$')
   if am ~= bm then return #am < #bm or (#am == #bm and am < bm) end
   return #as < #bs or (#as == #bs and as < bs)
-end
-
-local function now_ms()
-  local t = rcall('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
--- Registers a function behind its KEYS and ARGV checks: check(keys) returns an error reply or
--- nil, and spec.args is the most ARGV the function takes (nil: it checks a count that depends
--- on its keys itself). A key missing, extra or out of place would otherwise fail half-way or
--- write where nothing reads; a missing argument gets the error naming it; a surplus one means
--- a caller written for another contract, refused rather than half understood.
-local function register(spec)
-  local check, callback, most = spec.keys, spec.callback, spec.args
-  redis.register_function{function_name = spec.function_name, flags = spec.flags,
-    description = spec.description,
-    callback = function(keys, args)
-      local err = check(keys)
-      if err then return err end
-      if most and #args > most then
-        return bad('args', 'must be at most ' .. most .. ' values (got ' .. #args .. ')')
-      end
-      return callback(keys, args)
-    end}
-end
-
--- The keys of one structure, in order: <base><suffix_1>, <base><suffix_2>, ...
-local function family(suffixes, what)
-  local first = suffixes[1]
-  return function(keys)
-    local k1 = keys[1]
-    if #keys == #suffixes and type(k1) == 'string' and #k1 > #first
-        and k1:sub(#k1 - #first + 1) == first then
-      local base, ok = k1:sub(1, #k1 - #first), true
-      for i = 2, #suffixes do
-        if keys[i] ~= base .. suffixes[i] then ok = false; break end
-      end
-      if ok then return nil end
-    end
-    return bad('keys', 'must be ' .. what)
-  end
 end
 
 local queue_keys = family({':stream', ':dedup', ':done', ':quarantine'},
@@ -231,31 +172,24 @@ local function prune(key, window, now)
   if window > 0 then rcall('ZREMRANGEBYSCORE', key, '-inf', now - window) end
 end
 
--- Create the group on first use, at id 0 with MKSTREAM so it sees every entry. Looking first
--- (instead of a pcall'd XGROUP CREATE that fails with BUSYGROUP) keeps a BUSYGROUP error out
--- of INFO errorstats on every enqueue; the function is atomic, so look-then-create is safe.
-local function ensure_group(stream, group)
-  if rcall('EXISTS', stream) == 1 then
-    -- RESP2 rows are flat {'name', <name>, 'consumers', ...}.
-    for _, row in ipairs(rcall('XINFO', 'GROUPS', stream)) do
-      if row[2] == group then return end
-    end
-  end
-  rcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
-end
-
 -- The oldest entry some group may still need: its oldest pending entry, else its last-delivered
 -- id (later entries are not delivered yet). Every entry below it is acknowledged by every group.
-local function oldest_needed(stream)
-  local floor
+-- nil when `group` did not exist: it is created at id 0 now and needs every entry.
+local function oldest_needed(stream, group)
+  local floor, found
   for _, row in ipairs(rcall('XINFO', 'GROUPS', stream)) do
     local g = {} -- RESP2 rows are flat {'name', <name>, 'consumers', n, 'pending', n, ...}
     for i = 1, #row, 2 do g[row[i]] = row[i + 1] end
+    found = found or g.name == group
     local need = g['last-delivered-id']
     if g.pending > 0 then need = rcall('XPENDING', stream, g.name)[2] end
     if not floor or id_lt(need, floor) then floor = need end
   end
-  return floor or '0-0'
+  if not found then
+    rcall('XGROUP', 'CREATE', stream, group, '0')
+    return nil
+  end
+  return floor
 end
 
 local function enqueue(keys, args)
@@ -270,11 +204,17 @@ local function enqueue(keys, args)
   local seen = tonumber(rcall('ZSCORE', keys[DEDUP], bid))
   if seen and (window == 0 or seen > now - window) then return -5 end
 
-  ensure_group(keys[STREAM], group)
-  local id = rcall('XADD', keys[STREAM], '*', 'bid', bid, 'payload', args[3])
-  if maxlen > 0 and rcall('XLEN', keys[STREAM]) > maxlen then
+  local stream = keys[STREAM]
+  local id = rcall('XADD', stream, 'NOMKSTREAM', '*', 'bid', bid, 'payload', args[3])
+  if not id then
+    -- No stream yet: create it with the group at id 0, so the group sees this first entry.
+    rcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+    id = rcall('XADD', stream, '*', 'bid', bid, 'payload', args[3])
+  end
+  if maxlen > 0 and rcall('XLEN', stream) > maxlen then
+    local floor = oldest_needed(stream, group)
     -- '~': whole stream nodes only, never an entry at or above the bound.
-    rcall('XTRIM', keys[STREAM], 'MINID', '~', oldest_needed(keys[STREAM]))
+    if floor then rcall('XTRIM', stream, 'MINID', '~', floor) end
   end
   prune(keys[DEDUP], window, now)
   rcall('ZADD', keys[DEDUP], now, bid)
@@ -363,12 +303,14 @@ local function ack(keys, args)
 end
 
 local function nack(keys, args)
-  local group, id, err
+  local group, id, consumer, err
   group, err = name(args[1], 'group'); if err then return err end
   id, err = stream_id(args[2]); if err then return err end
+  consumer, err = name(args[3], 'consumer'); if err then return err end
 
   local row = rcall('XPENDING', keys[STREAM], group, id, id, 1)[1]
   if not row then return -4 end
+  if row[2] ~= consumer then return -3 end
   -- JUSTID: the delivery count is not incremented; IDLE now: as if delivered at the epoch.
   rcall('XCLAIM', keys[STREAM], group, row[2], 0, id, 'IDLE', now_ms(), 'JUSTID')
   return 1
@@ -387,7 +329,7 @@ register{function_name = 'cy_streamq_claim_stale', args = 5, keys = queue_keys,
   description = 'claim idle entries, quarantine poison: {claimed, quarantined, deleted}'}
 register{function_name = 'cy_streamq_ack', args = 5, keys = queue_keys, callback = ack,
   description = 'complete: 1 first completion | 0 duplicate | -3 not ours | -6 quarantined'}
-register{function_name = 'cy_streamq_nack', args = 2, keys = queue_keys, callback = nack,
-  description = 'make a pending entry claimable now: 1 | -4'}
+register{function_name = 'cy_streamq_nack', args = 3, keys = queue_keys, callback = nack,
+  description = 'make a pending entry of ours claimable now: 1 | -3 not ours | -4'}
 register{function_name = 'cy_streamq_is_done', args = 1, keys = queue_keys, callback = is_done,
   flags = {'no-writes'}, description = '1 done | 0'}

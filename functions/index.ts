@@ -85,6 +85,7 @@ export class RedisFunctions {
 }
 
 export {
+  assembleLibrary,
   BUNDLED_LIBRARIES,
   bundledLibrary,
   functionName,

@@ -1,7 +1,12 @@
 /**
  * Loading Redis Functions libraries, with versions.
  *
- * Each functions/cy_*.lua opens with `#!lua name=cy_x` and `-- version: N`. Loading on a node
+ * Each functions/cy_*.lua opens with `#!lua name=cy_x` and `-- version: N`. What is loaded is
+ * the library assembled with the prelude blocks it uses (functions/prelude*.lua, spliced in by
+ * assemble.ts): its version line is the library's own, and a prelude edit changes the loaded
+ * code of every library using the block, so it needs their versions raised
+ * (functions/versions.lock.json holds each version to the SHA-256 of its assembled code;
+ * test/functions/versions.test.ts checks it, `npm run lock-versions` rewrites it). Loading on a node
  * reads the library the node has (FUNCTION LIST ... WITHCODE), parses its version line, and
  * - loads ours when the node has none,
  * - replaces it when ours is newer (FUNCTION LOAD REPLACE: all or nothing),
@@ -42,6 +47,8 @@ import { textOf, toObject } from '../runtime/client/commands/replies.js';
 import type { Executor } from '../runtime/client/executor.js';
 import type { HighPerformanceRedis } from '../runtime/client/index.js';
 import type { MultiWithCommands, WatchContext } from '../runtime/client/index.js';
+import { assemble, withOrigin } from './assemble.js';
+import type { Origin } from './assemble.js';
 import { keySlot } from './validate.js';
 
 /** The libraries shipped in functions/. */
@@ -64,6 +71,11 @@ export interface LibrarySource {
   /** Function names it registers, in source order. */
   functions: string[];
   code: string;
+  /**
+   * Where a line of `code` comes from, for assembled libraries (bundled ones): Lua errors name
+   * lines of the loaded code, which the prelude shifted.
+   */
+  origin?: (line: number) => Origin | null;
 }
 
 /** A library as a node has it. `version` is null when its code has no `-- version: N` line. */
@@ -124,9 +136,18 @@ export function parseLibrary(code: string): LibrarySource {
   return { name, version, functions, code };
 }
 
+/**
+ * A library from its source file text: the prelude blocks it uses spliced in (assemble.ts),
+ * then parsed. `file` names it in error messages (`functions/cy_x.lua`).
+ */
+export function assembleLibrary(source: string, file: string): LibrarySource {
+  const assembled = assemble(source, file);
+  return { ...parseLibrary(assembled.code), origin: assembled.origin };
+}
+
 const bundled = new Map<string, LibrarySource>();
 
-/** A library from functions/*.lua (read once). */
+/** A library from functions/*.lua, assembled with its prelude blocks (read once). */
 export function bundledLibrary(name: string): LibrarySource {
   const lib = libraryName(name);
   let source = bundled.get(lib);
@@ -142,7 +163,7 @@ export function bundledLibrary(name: string): LibrarySource {
   } catch (err) {
     throw new LibraryLoadError(lib, 'cannot read its .lua file', { cause: err });
   }
-  source = parseLibrary(code);
+  source = assembleLibrary(code, `functions/${lib}.lua`);
   if (source.name !== lib) throw new LibraryLoadError(lib, `its file declares ${source.name}`);
   bundled.set(lib, source);
   return source;
@@ -225,6 +246,9 @@ export async function loadLibraryOn(
   options: LoadOptions = {},
 ): Promise<LoadResult> {
   const key = options.versionKey ?? versionKeyOf(lib.name);
+  // A compile error names a line of the assembled code: add the file and line it comes from.
+  const located = (err: ReplyError): string =>
+    lib.origin ? withOrigin(err.message, lib.origin) : err.message;
   // What the last attempt decided (an aborted EXEC runs the callback again).
   const decided: { result: LoadResult | null } = { result: null };
   const attempt = async (tx: WatchContext): Promise<MultiWithCommands | null> => {
@@ -254,7 +278,7 @@ export async function loadLibraryOn(
   } catch (err) {
     // Refusals (NOPERM, ...) become LibraryLoadError; connection errors pass through as they are.
     if (err instanceof ReplyError)
-      throw new LibraryLoadError(lib.name, `FUNCTION LIST/LOAD failed: ${err.message}`, {
+      throw new LibraryLoadError(lib.name, `FUNCTION LIST/LOAD failed: ${located(err)}`, {
         cause: err,
       });
     if (err instanceof WatchError)
@@ -269,7 +293,7 @@ export async function loadLibraryOn(
   // harmless, the key is only a change counter).
   const loadReply = replies?.[0];
   if (loadReply instanceof ReplyError)
-    throw new LibraryLoadError(lib.name, `FUNCTION LOAD failed: ${loadReply.message}`, {
+    throw new LibraryLoadError(lib.name, `FUNCTION LOAD failed: ${located(loadReply)}`, {
       cause: loadReply,
     });
   if (decided.result === null) throw new LibraryLoadError(lib.name, 'the load did not run');

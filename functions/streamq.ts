@@ -142,7 +142,9 @@ export class StreamQueue {
 
   /**
    * Adds a message once per business id; resolves its stream id, or null when the business id
-   * was enqueued within the dedup window (nothing written). Creates the group if needed.
+   * was enqueued within the dedup window (nothing written). Creates the group (at id 0) with
+   * the stream, and before a maxLen trim if it is missing; `read` creates a group it does not
+   * find, so a group always sees the entries still in the stream (cy_streamq.lua, Groups).
    */
   async enqueue(
     queue: string,
@@ -270,12 +272,27 @@ export class StreamQueue {
     return this.#fx.fcall(LIB, 'cy_streamq_ack', k, args, (r) => r === 1);
   }
 
-  /** Makes a pending entry claimable at once (NotFoundError when it is not pending). */
-  async nack(queue: string, group: string, streamId: string): Promise<void> {
+  /**
+   * Gives a delivery back: the entry stays pending but becomes claimable at once (the next
+   * claimStale takes it, whatever its minIdleMs). Only the consumer the entry is pending for
+   * may do so (`message.consumer`, as for ack): StaleReceiptError when another consumer holds
+   * it now (it was claimed meanwhile; nothing is written), NotFoundError when it is not pending.
+   */
+  async nack(
+    queue: string,
+    group: string,
+    message: Pick<StreamQueueMessage, 'streamId' | 'consumer'>,
+  ): Promise<void> {
     const k = streamKeys(queue);
-    const args = [text('group', group), text('streamId', streamId)];
+    const m = opts('message', message);
+    const args = [
+      text('group', group),
+      text('message.streamId', m.streamId),
+      text('message.consumer', m.consumer),
+    ];
     return this.#fx.fcall(LIB, 'cy_streamq_nack', k, args, (r) => {
-      if (r !== 1) throw codeError(r as number, `cy_streamq_nack ${queue}/${streamId}`);
+      if (r !== 1)
+        throw codeError(r as number, `cy_streamq_nack ${queue}/${m.streamId} by ${m.consumer}`);
     });
   }
 

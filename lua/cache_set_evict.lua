@@ -1,4 +1,4 @@
--- version: 2
+-- version: 3
 --[[ cache_set_evict.lua: ScriptHelper.cacheSetWithEviction (EVAL script).
   Set a cache entry and keep the cache at most max_size entries, evicting the least recently
   used ones (the index is shared with cache_get_lru.lua, which touches it on hits).
@@ -13,31 +13,18 @@
   that expired meanwhile count towards max_size until they are evicted (a no-op DEL) or a
   cache_get_lru miss removes them.
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
-local rcall = redis.call
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
-local function pos(s)
-  local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 and n <= 9007199254740991 then return n end
-  return nil
-end
-
+-- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
+-- here when the script is built (lua/scripts.ts).
 if #KEYS ~= 2 and #KEYS ~= 3 then
   return bad('keys', 'must be the cache key, the LRU index and (optionally) the stats key')
 end
 if type(ARGV[1]) ~= 'string' then return bad('value', 'must be given') end
-local ttl, max_size = pos(ARGV[2]), pos(ARGV[3])
-if not ttl then return bad('ttl_ms', 'must be a positive integer') end
-if not max_size then return bad('max_size', 'must be a positive integer') end
+local ttl, max_size, err
+ttl, err = pos_int(ARGV[2], 'ttl_ms'); if err then return err end
+max_size, err = pos_int(ARGV[3], 'max_size'); if err then return err end
 
-local t = rcall('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 rcall('SET', KEYS[1], ARGV[1], 'PX', ttl)
-rcall('ZADD', KEYS[2], now, KEYS[1])
+rcall('ZADD', KEYS[2], now_ms(), KEYS[1])
 
 -- Evict the oldest entries, never the one just written (it may tie with others on the ms),
 -- in slices: unpack() fails beyond about 8000 values.

@@ -1,4 +1,4 @@
--- version: 2
+-- version: 3
 --[[ distributed_lock.lua: single-instance lock step of Redlock (EVAL script).
   Redlock runs this on N independent primaries and holds the lock when a majority answered 1
   within the validity time; one instance alone is a plain lease.
@@ -10,29 +10,17 @@
           release: 1 released, -1 not held or held by another owner
           extend:  1 lease reset to ttl_ms, -1 not held or held by another owner
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
-local rcall = redis.call
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
-local function pos(s)
-  local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 and n <= 9007199254740991 then return n end
-  return nil
-end
-
+-- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
+-- here when the script is built (lua/scripts.ts).
 if #KEYS ~= 1 then return bad('keys', 'must be the one lock key') end
-local op, owner = ARGV[1], ARGV[2]
+local op = ARGV[1]
 if op ~= 'acquire' and op ~= 'release' and op ~= 'extend' then
   return bad('op', "must be 'acquire', 'release' or 'extend'")
 end
-if type(owner) ~= 'string' or owner == '' then return bad('owner', 'must be a non-empty string') end
-local ttl
+local owner, ttl, err
+owner, err = name(ARGV[2], 'owner'); if err then return err end
 if op ~= 'release' then
-  ttl = pos(ARGV[3])
-  if not ttl then return bad('ttl_ms', 'must be a positive integer') end
+  ttl, err = pos_int(ARGV[3], 'ttl_ms'); if err then return err end
 end
 
 if op == 'acquire' then

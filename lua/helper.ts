@@ -12,7 +12,7 @@ import type { HighPerformanceRedis, Script } from '../runtime/client/index.js';
 import { textOf } from '../runtime/client/commands/replies.js';
 import { InvalidArgumentError } from '../runtime/errors.js';
 import type { CommandArg, RespValue } from '../runtime/protocol/index.js';
-import { codeError, CyCode, mapArgError } from '../functions/codes.js';
+import { codeError, CyCode, located, mapArgError } from '../functions/codes.js';
 import type { RateResult } from '../functions/rate.js';
 import {
   finiteNumber,
@@ -99,7 +99,10 @@ export class ScriptHelper {
     this.#redis = redis;
   }
 
-  /** Runs a bundled script; ERR_CY_ARG replies become InvalidArgumentError. */
+  /**
+   * Runs a bundled script; ERR_CY_ARG replies become InvalidArgumentError, and a Lua error
+   * gets the file and line it comes from (`user_script:57 (functions/prelude.lua:40)`).
+   */
   async #run(name: BundledScript, keys: CommandArg[], args: CommandArg[]): Promise<RespValue> {
     let script = this.#scripts.get(name);
     if (!script) {
@@ -109,7 +112,7 @@ export class ScriptHelper {
     try {
       return await script.run(keys, args);
     } catch (err) {
-      throw mapArgError(err);
+      throw located(mapArgError(err), bundledScript(name).origin);
     }
   }
 

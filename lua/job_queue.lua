@@ -1,4 +1,4 @@
--- version: 2
+-- version: 3
 --[[ job_queue.lua: FIFO job queue with retries (EVAL script).
   KEYS[1] pending     LIST job ids, popped from the head, pushed at the tail
   KEYS[2] processing  ZSET job id -> ms it was popped (find stuck jobs with ZRANGEBYSCORE)
@@ -17,21 +17,8 @@
                       -6 moved to the failed list (retries used up), -4 not processing
   A job therefore runs at most 1 + max_retries times.
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
-local rcall = redis.call
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Plain decimal integer >= 0 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf'; 17
--- digits alone would let 99999999999999999 through, which a Lua number cannot hold exactly).
-local function nonneg(s)
-  if type(s) ~= 'string' or #s > 17 or not s:match('^%d+$') then return nil end
-  local n = tonumber(s)
-  if n > 9007199254740991 then return nil end
-  return n
-end
-
+-- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
+-- here when the script is built (lua/scripts.ts).
 local PENDING, PROCESSING, JOBS, ATTEMPTS, FAILED, SEQ = 1, 2, 3, 4, 5, 6
 local MAX_POP = 1000 -- one pop must stay a short script
 if #KEYS ~= 6 then return bad('keys', 'must be the 6 keys of one job queue') end
@@ -47,14 +34,13 @@ end
 
 if op == 'pop' then
   local count = 1
-  if arg ~= nil and arg ~= '' then
-    count = nonneg(arg)
+  if not absent(arg) then
+    count = int(arg)
     if not count or count < 1 or count > MAX_POP then
       return bad('count', 'must be an integer from 1 to 1000')
     end
   end
-  local t = rcall('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = now_ms()
   local reply = {}
   for _ = 1, count do
     local id = rcall('LPOP', KEYS[PENDING])
@@ -70,11 +56,14 @@ end
 if op ~= 'complete' and op ~= 'fail' then
   return bad('op', "must be 'push', 'pop', 'complete' or 'fail'")
 end
-if type(arg) ~= 'string' or arg == '' then return bad('id', 'must be a non-empty string') end
+local _, err = name(arg, 'id')
+if err then return err end
 local max_retries
 if op == 'fail' then
-  max_retries = nonneg(ARGV[3])
-  if not max_retries then return bad('max_retries', 'must be a non-negative integer') end
+  max_retries = int(ARGV[3])
+  if not max_retries or max_retries < 0 then
+    return bad('max_retries', 'must be a non-negative integer')
+  end
 end
 
 if rcall('ZREM', KEYS[PROCESSING], arg) == 0 then return -4 end

@@ -14,6 +14,10 @@
  * and one that finds the hash older than the copy it runs writes its own back. An adopted copy
  * is checked whole (its SHA is its source's) before it is run.
  *
+ * A registered script runs exactly as given: no prelude is spliced in (that is for the bundled
+ * lua/ scripts, whose assembled source is `bundledScript(name).source`: register that to run
+ * one under a name), so the lines in its errors and validation are its own.
+ *
  * Validation compiles without running and without caching the script: an EVAL of one fixed
  * validator that calls Lua's `loadstring` on the source (compile only, no-writes). Where a
  * server lacks `loadstring`, a scratch Functions library wrapping the script is loaded and

@@ -1,4 +1,4 @@
--- version: 2
+-- version: 3
 --[[ priority_push.lua: ScriptHelper.pushPriorityQueue (EVAL script).
   KEYS[1] queue key   ZSET item -> priority; LOWER priority pops first (1 before 5)
   ARGV[1] priority (number)   ARGV[2] item (non-empty string)
@@ -7,12 +7,8 @@
   in byte order of the item (ZSET tie rule), not in push order; callers that need FIFO put a
   sortable prefix (a cy_tokens_ksortable id) in the item.
   Errors: 'ERR_CY_ARG <field> <problem>' (functions/error-codes.md). ]]
-local rcall = redis.call
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
+-- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
+-- here when the script is built (lua/scripts.ts).
 if #KEYS ~= 1 then return bad('keys', 'must be the one queue key') end
 -- A plain decimal number, finite (tonumber alone accepts '0x10', ' 5', 'inf', 'nan').
 local p = ARGV[1]

@@ -1,4 +1,4 @@
--- version: 2
+-- version: 3
 --[[ smart_cache.lua: the shared (Redis) level of a multi-level cache, with statistics
   (EVAL script). The local level lives in the client (LocalCache); this script counts what
   reaches Redis.
@@ -10,19 +10,8 @@
           set:   1 (counts sets)
           stats: {hits, misses, sets} (KEYS[1] is not read)
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
-local rcall = redis.call
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
-local function pos(s)
-  local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 and n <= 9007199254740991 then return n end
-  return nil
-end
-
+-- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
+-- here when the script is built (lua/scripts.ts).
 if #KEYS ~= 2 then return bad('keys', 'must be the cache key and the stats key') end
 local op = ARGV[1]
 if op == 'get' then
@@ -31,8 +20,8 @@ if op == 'get' then
   return value
 elseif op == 'set' then
   if type(ARGV[2]) ~= 'string' then return bad('value', 'must be given') end
-  local ttl = pos(ARGV[3])
-  if not ttl then return bad('ttl_ms', 'must be a positive integer') end
+  local ttl, err = pos_int(ARGV[3], 'ttl_ms')
+  if err then return err end
   rcall('SET', KEYS[1], ARGV[2], 'PX', ttl)
   rcall('HINCRBY', KEYS[2], 'sets', 1)
   return 1

@@ -1,4 +1,4 @@
--- version: 3
+-- version: 4
 --[[ token_bucket.lua: ScriptHelper.rateLimitTokenBucket (EVAL script).
   KEYS[1] bucket key   HASH {tokens (float), ts (ms of last refill, server TIME)}
   ARGV[1] capacity (positive integer)
@@ -8,42 +8,20 @@
   a denied call writes nothing; the key expires once the bucket would be full again. ts never
   goes back (a server clock step backwards keeps the later ts).
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
-local rcall = redis.call
-
-local function bad(field, problem)
-  return redis.error_reply('ERR_CY_ARG ' .. field .. ' ' .. problem)
-end
-
--- Plain decimal integer >= 1 within 2^53 (tonumber alone accepts '0x10', '1e3', 'inf').
-local function pos(s)
-  local n = type(s) == 'string' and #s <= 17 and s:match('^%d+$') and tonumber(s)
-  if n and n >= 1 and n <= 9007199254740991 then return n end
-  return nil
-end
-
+-- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
+-- here when the script is built (lua/scripts.ts).
 if #KEYS ~= 1 then return bad('keys', 'must be the one bucket key') end
-local capacity = pos(ARGV[1])
-if not capacity then return bad('capacity', 'must be a positive integer') end
--- A plain decimal (fraction and exponent allowed), finite and > 0.
-local r = ARGV[2]
-local rate = type(r) == 'string' and r:match('^%d*%.?%d*[eE]?[-+]?%d*$') and tonumber(r)
-if not rate or rate ~= rate or rate <= 0 or rate == math.huge then
-  return bad('refill_per_sec', 'must be a positive number')
-end
+local capacity, rate, err
+capacity, err = pos_int(ARGV[1], 'capacity'); if err then return err end
+rate, err = pos_num(ARGV[2], 'refill_per_sec'); if err then return err end
 rate = rate / 1000 -- per ms
 local cost = 1
-if ARGV[3] ~= nil and ARGV[3] ~= '' then
-  cost = pos(ARGV[3])
-  if not cost then return bad('cost', 'must be a positive integer') end
+if not absent(ARGV[3]) then
+  cost, err = pos_int(ARGV[3], 'cost'); if err then return err end
   if cost > capacity then return bad('cost', 'must not exceed capacity') end
 end
 
--- A duration in whole ms, at least 1 and at most 2^53 - 1: a tiny rate makes x / rate huge or
--- inf, which PEXPIRE refused after the HSET and the integer reply overflowed (version 1 bug).
-local function ms(x) return math.min(9007199254740991, math.max(1, math.ceil(x))) end
-
-local t = rcall('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 local stored, ts = unpack(rcall('HMGET', KEYS[1], 'tokens', 'ts'))
 local tokens, last = capacity, now
 if stored and ts then
@@ -57,7 +35,6 @@ if tokens < cost then
   return {0, math.floor(tokens), ms(last - now + (cost - tokens) / rate)}
 end
 tokens = tokens - cost
--- %.17g: tostring() keeps only 14 significant digits.
-rcall('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'ts', last)
+rcall('HSET', KEYS[1], 'tokens', fmt(tokens), 'ts', last)
 rcall('PEXPIRE', KEYS[1], ms(last - now + (capacity - tokens) / rate))
 return {1, math.floor(tokens), 0}

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RedisFunctions } from '../../functions/index.js';
-import { CyRedisError, InvalidArgumentError } from '../../runtime/errors.js';
+import { CyRedisError, InvalidArgumentError, ReplyError } from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix } from '../support/redis-server.js';
 import { client, closeAll, fxClient, keysLike } from './helpers.js';
@@ -145,6 +145,7 @@ test('bad arguments are refused and nothing is written', async () => {
     [() => fx.atomic.msetnxTtl({}, 1000), 'entries'],
     [() => fx.atomic.msetnxTtl({ [`${p}m`]: 'v' }, 1.5), 'ttlMs'],
     [() => fx.tokens.next(`${p}s`, -1), 'by'],
+    [() => fx.tokens.nextBigInt(`${p}s`, 2 ** 53), 'by'],
     [() => fx.tokens.ksortable(''), 'name'],
   ];
   for (const [fn, field] of cases)
@@ -167,6 +168,55 @@ test('atomic: incrWithTtl tells "cap reached" apart from a counter holding -8', 
   assert.is(await redis.call('GET', key), '-8', 'nothing written');
   assert.equal(await fx.call('cy_atomic_incr_with_ttl', [key], ['20', '1000', '5']), [0, -8]);
   assert.equal(await fx.call('cy_atomic_incr_with_ttl', [key], ['1', '1000', '']), [1, -7]);
+});
+
+test('tokens: next is an exact number or a refusal; nextBigInt is exact past 2^53 and up to 2^63 - 1', async () => {
+  const { fx, redis } = await fxClient();
+  const name = keyPrefix('seqbig');
+  const key = `cy:token:{${name}}`;
+  await redis.call('SET', key, String(Number.MAX_SAFE_INTEGER - 2));
+  const last = await fx.tokens.next(name);
+  assert.is(typeof last, 'number');
+  assert.is(last, Number.MAX_SAFE_INTEGER - 1);
+  assert.is(await fx.tokens.next(name), Number.MAX_SAFE_INTEGER, '2^53 - 1: still exact');
+  // Version 3 replied 2^53 (a bigint, typed number) and went on rounding.
+  const err = await rejects(() => fx.tokens.next(name), InvalidArgumentError, /nextBigInt/);
+  assert.is(err.field, 'sequence');
+  await rejects(() => fx.tokens.next(name, 5), InvalidArgumentError);
+  assert.is(await redis.call('GET', key), String(Number.MAX_SAFE_INTEGER), 'nothing written');
+
+  // nextBigInt: every value exact, where a Lua number would round (2^53 + 1 -> 2^53 + 2).
+  const big = await fx.tokens.nextBigInt(name);
+  assert.is(typeof big, 'bigint');
+  assert.is(big, 2n ** 53n);
+  assert.is(await fx.tokens.nextBigInt(name), 2n ** 53n + 1n);
+  assert.is(await fx.tokens.nextBigInt(name, 2), 2n ** 53n + 3n);
+  assert.is(await redis.call('GET', key), String(2n ** 53n + 3n));
+  await rejects(() => fx.tokens.next(name), InvalidArgumentError, /sequence would pass/);
+  // Up to the end of Redis's 64-bit range (version 3 replied a negative number there).
+  await redis.call('SET', key, String(2n ** 63n - 2n));
+  assert.is(await fx.tokens.nextBigInt(name), 2n ** 63n - 1n);
+  await rejects(() => fx.tokens.nextBigInt(name), ReplyError, /overflow/);
+  assert.is(await redis.call('GET', key), String(2n ** 63n - 1n), 'nothing written');
+  // A sequence below -(2^53 - 1) cannot be counted exactly as a number either.
+  await redis.call('SET', key, String(-(2n ** 60n)));
+  await rejects(() => fx.tokens.next(name), InvalidArgumentError);
+  assert.is(await fx.tokens.nextBigInt(name), -(2n ** 60n) + 1n);
+  // A sequence that is not an integer: Redis's own error, nothing written.
+  await redis.call('SET', key, 'abc');
+  await rejects(() => fx.tokens.next(name), ReplyError, /not an integer/);
+  await rejects(() => fx.tokens.nextBigInt(name), ReplyError, /not an integer/);
+  assert.is(await redis.call('GET', key), 'abc');
+  // Raw FCALL: an integer by default, the digits with reply 'string'.
+  const raw = `cy:token:{${name}:raw}`;
+  assert.is(await fx.call('cy_tokens_next', [raw], ['2']), 2);
+  assert.is(await fx.call('cy_tokens_next', [raw], ['', 'string']), '3');
+  const bad = await rejects(
+    () => fx.call('cy_tokens_next', [raw], ['1', 'bigint']),
+    InvalidArgumentError,
+  );
+  assert.is(bad.field, 'reply');
+  assert.is(await redis.call('GET', raw), '3');
 });
 
 test.after(closeAll);

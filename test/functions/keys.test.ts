@@ -46,7 +46,7 @@ function catalogue(t: string): Record<string, { keys: string[]; args: string[]; 
     cy_streamq_enqueue: { keys: sq, args: ['g', 'b', 'p', '0', ''] },
     cy_streamq_claim_stale: { keys: sq, args: ['g', 'c', '0', '10', '3'] },
     cy_streamq_ack: { keys: sq, args: ['g', '1-1', 'b', '', 'c'] },
-    cy_streamq_nack: { keys: sq, args: ['g', '1-1'] },
+    cy_streamq_nack: { keys: sq, args: ['g', '1-1', 'c'] },
     cy_streamq_is_done: { keys: sq, args: ['b'] },
     cy_cache_get_or_set_json: { keys: [`cy:cache:{${t}}k`], args: ['"v"', '1000'] },
     cy_cache_mget_or_mset: { keys: [`cy:cache:{${t}}k`], args: ['1000', '"v"'], variable: true },
@@ -54,7 +54,7 @@ function catalogue(t: string): Record<string, { keys: string[]; args: string[]; 
     cy_atomic_incr_with_ttl: { keys: [`{${t}}k`], args: ['1', '1000', ''] },
     cy_atomic_msetnx_ttl: { keys: [`{${t}}k`], args: ['1000', 'v'], variable: true },
     cy_tokens_ksortable: { keys: [`cy:token:{${t}}:ks`], args: [] },
-    cy_tokens_next: { keys: [`cy:token:{${t}}`], args: ['1'] },
+    cy_tokens_next: { keys: [`cy:token:{${t}}`], args: ['1', 'string'] },
   };
 }
 

@@ -10,6 +10,7 @@ import {
   libraryName,
   loadLibraryOn,
   parseLibrary,
+  parseVersion,
   RedisFunctions,
   versionKeyInSlot,
   versionKeyOf,
@@ -92,6 +93,25 @@ test('loading is automatic on first use; getLibraryInfo reports { version, funct
   assert.is(info!.version, bundledLibrary('cy_tokens').version);
   assert.equal(info!.functions, ['cy_tokens_ksortable', 'cy_tokens_next'], 'sorted');
   assert.equal(await fx.getLibraryInfo('cy_tokens'), info);
+});
+
+test('the server holds the assembled code (prelude included): FUNCTION LIST WITHCODE, version line', async () => {
+  const c = await connect();
+  await c.call('FUNCTION', 'FLUSH');
+  const fx = new RedisFunctions(c);
+  await fx.loadAllLibraries();
+  for (const name of BUNDLED_LIBRARIES) {
+    const lib = bundledLibrary(name);
+    const [entry] = (await c.call('FUNCTION', 'LIST', 'LIBRARYNAME', name, 'WITHCODE')) as {
+      library_code: string;
+    }[];
+    assert.is(entry.library_code, lib.code, name);
+    assert.ok(lib.code.includes('local function register(spec)'), 'the prelude is in it');
+    assert.is(parseVersion(entry.library_code), lib.version);
+    assert.is((await fx.getLibraryInfo(name))!.version, lib.version);
+  }
+  for (const r of Object.values(await new RedisFunctions(await connect()).loadAllLibraries()))
+    assert.is(r.action, 'unchanged', r.library);
 });
 
 test('loadLibrary accepts both spellings; loadAllLibraries loads the rest', async () => {

@@ -47,6 +47,23 @@ test('every bundled script reads with its version', () => {
   );
 });
 
+test('every bundled script, assembled with its prelude blocks, compiles and runs under LuaScriptManager', async () => {
+  const redis = await client();
+  const m = new LuaScriptManager(redis, keyPrefix('scripts'));
+  for (const name of BUNDLED_SCRIPTS) {
+    const { source } = bundledScript(name);
+    assert.equal(await m.validateScript(source), { valid: true, error: null, line: null }, name);
+  }
+  await m.registerScript('lock', bundledScript('distributed_lock').source, '3');
+  const key = keyPrefix('mgrlock');
+  assert.is(await m.executeScript('lock', [key], ['acquire', 'me', 1000]), 1);
+  const err = await rejects(
+    () => m.executeScript('lock', [key], ['acquire', '', 1000]),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'owner');
+});
+
 test('ScriptHelper: locks, bounded counters, batches, priority queue, LRU cache', async () => {
   const redis = await client();
   const s = new ScriptHelper(redis);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { DEFAULT_GROUP, RedisFunctions } from '../../functions/index.js';
 import type { StreamQueueMessage } from '../../functions/index.js';
 import type { HighPerformanceRedis } from '../../runtime/client/index.js';
-import { InvalidArgumentError, NotFoundError } from '../../runtime/errors.js';
+import { InvalidArgumentError, NotFoundError, StaleReceiptError } from '../../runtime/errors.js';
 import { rejects } from '../support/assert.js';
 import { keyPrefix } from '../support/redis-server.js';
 import { client, closeAll, fxClient, keysLike, sleep } from './helpers.js';
@@ -141,14 +141,14 @@ test('nack makes a pending entry claimable at once; nack of a non-pending entry 
   const q = keyPrefix('sq') + 'nack';
   await fx.streamq.enqueue(q, 'n', 'p');
   const [m] = await fx.streamq.read(q, G, 'w1');
-  await fx.streamq.nack(q, G, m.streamId);
+  await fx.streamq.nack(q, G, m);
   const { claimed } = await fx.streamq.claimStale(q, G, 'w2', {
     minIdleMs: 3_600_000,
     maxDeliveries: 9,
   });
   assert.equal(claimed, [{ ...m, consumer: 'w2' }]);
   await fx.streamq.ack(q, G, claimed[0]);
-  await rejects(() => fx.streamq.nack(q, G, m.streamId), NotFoundError);
+  await rejects(() => fx.streamq.nack(q, G, claimed[0]), NotFoundError);
 });
 
 test('read before any enqueue creates the group; blockMs waits for a new entry', async () => {
@@ -191,6 +191,9 @@ test('bad arguments are refused and nothing is written', async () => {
       () => fx.streamq.ack(q, G, { streamId: '1-1', businessId: 'b', consumer: '' }),
       'message.consumer',
     ],
+    [() => fx.streamq.nack(q, G, { streamId: '1-1', consumer: '' }), 'message.consumer'],
+    [() => fx.streamq.nack(q, G, { streamId: '1', consumer: 'c' }), 'streamId'],
+    [() => fx.streamq.nack(q, G, '1-1' as unknown as StreamQueueMessage), 'message'],
   ];
   for (const [fn, field] of cases)
     assert.is((await rejects(fn, InvalidArgumentError)).field, field);
@@ -386,6 +389,62 @@ test('maxLen keeps entries pending for a dead consumer and entries a lagging gro
   assert.is(entries.length, 300, 'the audit group gets every entry added after it was created');
 });
 
+/** Calls of `command` the server has run so far (INFO commandstats counts calls from Lua). */
+async function calls(redis: HighPerformanceRedis, command: string): Promise<number> {
+  const info = (await redis.call('INFO', 'commandstats')) as string;
+  const line = info.split('\r\n').find((l) => l.startsWith(`cmdstat_${command}:calls=`));
+  return line ? Number(/calls=(\d+)/.exec(line)![1]) : 0;
+}
+
+test('enqueue looks at consumer groups only to trim: no XINFO GROUPS on the common path', async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'cheap';
+  const before = {
+    xinfo: await calls(redis, 'xinfo|groups'),
+    create: await calls(redis, 'xgroup|create'),
+  };
+  for (let i = 0; i < 50; i++)
+    assert.ok(await fx.streamq.enqueue(q, `b${i}`, 'x', { maxLen: 100 }));
+  assert.is(await calls(redis, 'xinfo|groups'), before.xinfo, 'version 4 ran it 50 times');
+  assert.is(await calls(redis, 'xgroup|create'), before.create + 1, 'once, with the stream');
+  // Past maxLen it looks, to find what every group has acknowledged: the 10 enqueues that
+  // find more than 100 entries.
+  for (let i = 50; i < 110; i++) await fx.streamq.enqueue(q, `b${i}`, 'x', { maxLen: 100 });
+  assert.is(await calls(redis, 'xinfo|groups'), before.xinfo + 10);
+  assert.is(await calls(redis, 'xgroup|create'), before.create + 1);
+  assert.is(await redis.call('XLEN', streamOf(q)), 110, 'nothing read yet: nothing trimmed');
+  const all = await fx.streamq.read(q, G, 'c', { count: 1000 });
+  assert.is(all.length, 110);
+});
+
+test('a group named by enqueue on an existing stream is created before a trim: it misses nothing', async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'latergroup';
+  // Group 'first' reads and acknowledges 300 entries: all of them are trimmable for it.
+  for (let i = 0; i < 300; i++) await fx.streamq.enqueue(q, `a${i}`, 'x', { group: 'first' });
+  for (const m of await fx.streamq.read(q, 'first', 'c', { count: 1000 }))
+    assert.ok(await fx.streamq.ack(q, 'first', m));
+  // A producer for group 'second' trims: 'second' is created at 0 first, so nothing goes.
+  assert.ok(await fx.streamq.enqueue(q, 'b0', 'x', { group: 'second', maxLen: 10 }));
+  assert.is(await redis.call('XLEN', streamOf(q)), 301);
+  for (let i = 1; i < 200; i++)
+    await fx.streamq.enqueue(q, `b${i}`, 'x', { group: 'second', maxLen: 10 });
+  const seen = await fx.streamq.read(q, 'second', 'd', { count: 1000 });
+  assert.is(seen.length, 500, "every entry, 'first' acknowledged or not");
+  // A group that only a consumer names is created by its first read, at 0: it sees them all.
+  const late = await fx.streamq.read(q, 'third', 'e', { count: 1000 });
+  assert.is(late.length, 500);
+  // Once every group acknowledged them, the history goes (whole stream nodes).
+  for (const [g, ms] of [
+    ['first', await fx.streamq.read(q, 'first', 'c', { count: 1000 })],
+    ['second', seen],
+    ['third', late],
+  ] as const)
+    for (const m of ms) await fx.streamq.ack(q, g, m);
+  await fx.streamq.enqueue(q, 'last', 'x', { group: 'second', maxLen: 10 });
+  assert.ok(((await redis.call('XLEN', streamOf(q))) as number) <= 110, 'history trimmed');
+});
+
 test('ack validates the stream id fully and XACKs before recording: a refused ack records nothing', async () => {
   const { fx } = await fxClient();
   const q = keyPrefix('sq') + 'ackid';
@@ -430,19 +489,38 @@ test('an entry quarantined while a slow consumer holds it: the late ack is not a
   assert.is((await fx.streamq.quarantined(q))[0].businessId, 'pay-1');
 });
 
-test("ack only from the consumer the entry is pending for: another consumer's ack writes nothing", async () => {
-  const { fx, redis } = await fxClient();
+/**
+ * `n` entries read by consumer A on a connection of its own, then claimed by B on another
+ * (A stalled): A still holds its messages, but the entries are pending for B.
+ */
+async function claimedAway(
+  fx: RedisFunctions,
+  q: string,
+  prefix: string,
+  n: number,
+): Promise<{
+  a: RedisFunctions;
+  b: RedisFunctions;
+  held: StreamQueueMessage[];
+  claimed: StreamQueueMessage[];
+}> {
   const [a, b] = await Promise.all(
     [client(), client()].map(async (c) => new RedisFunctions(await c)),
   );
-  const q = keyPrefix('sq') + 'owner';
-  const done = `cy:sq:{${q}}:done`;
-  for (let i = 0; i < 20; i++) await fx.streamq.enqueue(q, `pay-${i}`, 'p');
-  const held = await a.streamq.read(q, G, 'A', { count: 100 });
-  assert.is(held.length, 20);
+  for (let i = 0; i < n; i++) await fx.streamq.enqueue(q, `${prefix}${i}`, 'p');
+  const held = await a.streamq.read(q, G, 'A', { count: 1000 });
+  assert.is(held.length, n);
   await sleep(15);
   const { claimed } = await b.streamq.claimStale(q, G, 'B', { minIdleMs: 10, maxDeliveries: 5 });
-  assert.is(claimed.length, 20);
+  assert.is(claimed.length, n);
+  return { a, b, held, claimed };
+}
+
+test("ack only from the consumer the entry is pending for: another consumer's ack writes nothing", async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'owner';
+  const done = `cy:sq:{${q}}:done`;
+  const { a, b, held, claimed } = await claimedAway(fx, q, 'pay-', 20);
   // A stale completion record: any prune with a 60 s retention would drop it.
   await redis.call('ZADD', done, 1, 'long-ago');
   const state = async (): Promise<unknown[]> => [
@@ -478,6 +556,50 @@ test("ack only from the consumer the entry is pending for: another consumer's ac
   const keys = ['stream', 'dedup', 'done', 'quarantine'].map((x) => `cy:sq:{${q}}:${x}`);
   const err = await rejects(
     () => fx.call('cy_streamq_ack', keys, [G, held[0].streamId, 'pay-0', '']),
+    InvalidArgumentError,
+  );
+  assert.is(err.field, 'consumer');
+});
+
+test("nack only from the consumer the entry is pending for: another consumer's nack writes nothing", async () => {
+  const { fx, redis } = await fxClient();
+  const q = keyPrefix('sq') + 'nackowner';
+  const { a, b, held, claimed } = await claimedAway(fx, q, 'job-', 10);
+  // What a nack would change: who holds each entry, its delivery count, and whether it is
+  // claimable at once (its idle time: a nacked entry is idle since the epoch).
+  const owners = async (): Promise<unknown> =>
+    (await pendingRows(redis, q)).map(([id, owner, , n]) => [id, owner, n]);
+  const claimableNow = (): Promise<unknown> =>
+    redis.call('XPENDING', streamOf(q), G, 'IDLE', 3_600_000, '-', '+', 100);
+  const before = await owners();
+  for (const m of held) await rejects(() => a.streamq.nack(q, G, m), StaleReceiptError);
+  assert.equal(await owners(), before, 'A lost them to the claim: nothing written');
+  assert.equal(await claimableNow(), [], 'none made claimable under B');
+  // Both nack at once from their own connections: only B's nacks take effect.
+  const [fromA, fromB] = await Promise.all([
+    Promise.allSettled(held.map((m) => a.streamq.nack(q, G, m))),
+    Promise.allSettled(claimed.map((m) => b.streamq.nack(q, G, m))),
+  ]);
+  for (const r of fromA)
+    assert.ok(r.status === 'rejected' && r.reason instanceof StaleReceiptError, String(r.status));
+  assert.equal(
+    fromB.map((r) => r.status),
+    claimed.map(() => 'fulfilled'),
+  );
+  assert.equal(await owners(), before, 'still pending for B, delivery counts unchanged');
+  const again = await fx.streamq.claimStale(q, G, 'C', {
+    minIdleMs: 3_600_000,
+    maxDeliveries: 5,
+  });
+  assert.equal(
+    again.claimed.map((m) => m.streamId),
+    claimed.map((m) => m.streamId),
+    "B's nacks made them claimable at once",
+  );
+  // A raw nack naming no consumer (a version-2 caller) is refused before anything is read.
+  const keys = ['stream', 'dedup', 'done', 'quarantine'].map((x) => `cy:sq:{${q}}:${x}`);
+  const err = await rejects(
+    () => fx.call('cy_streamq_nack', keys, [G, held[0].streamId]),
     InvalidArgumentError,
   );
   assert.is(err.field, 'consumer');

@@ -104,6 +104,10 @@ export class WorkerHost extends Endpoint implements CellHost {
   }
 
   idle(): void {
+    // Out of a section under a deadline: the thread is alive now, whenever its next tick runs
+    // (on a loaded machine that can be long after a section that ran for most of its timeout).
+    // Written before the deadline is cleared, so the watchdog never sees neither.
+    if (this.#beat[BEAT_DEADLINE] > 0) this.#beat[BEAT_LAST] = monoNow();
     this.#beat[BEAT_DEADLINE] = 0;
     this.#beat[BEAT_ACTOR] = -1;
   }

@@ -79,7 +79,10 @@ export interface PlacementHost {
 }
 
 type Lease =
-  | { state: 'standby'; timer: NodeJS.Timeout | null }
+  /** inflight: an acquire request on its way; settles once its outcome is handled (a lease
+   *  won after unwant() is given back first), so a later want() cannot re-enter that hold and
+   *  then lose it to the give-back. */
+  | { state: 'standby'; timer: NodeJS.Timeout | null; inflight?: Promise<void> }
   | {
       state: 'held';
       token: number;
@@ -174,7 +177,8 @@ export class Placement {
     if (!l) return;
     this.#leases.delete(id);
     this.#clear(l);
-    const gone = l.state === 'held' ? this.#release(id) : l.state === 'losing' ? l.done : null;
+    const gone =
+      l.state === 'held' ? this.#release(id) : l.state === 'losing' ? l.done : (l.inflight ?? null);
     if (!gone) return;
     this.#releasing.set(id, gone);
     try {
@@ -237,12 +241,16 @@ export class Placement {
   }
 
   async #acquire(id: string): Promise<void> {
-    await this.#releasing.get(id);
+    // The lease this attempt is for, taken before waiting: if it was unwanted (and maybe
+    // wanted again, with its own attempt) meanwhile, this attempt is over.
     const l = this.#leases.get(id);
-    if (!l || l.state !== 'standby' || this.#stopped) return;
+    await this.#releasing.get(id);
+    if (!l || this.#leases.get(id) !== l || l.state !== 'standby' || this.#stopped) return;
     const ttl = this.#o.leaseTtlMs;
     const sentAt = monoNow();
     let retryIn = Math.floor(ttl / 3);
+    let settle = (): void => {};
+    l.inflight = new Promise<void>((resolve) => (settle = resolve));
     try {
       const r = await this.#fx.locks.acquire(this.#name(id), this.#o.supervisorId, ttl, {
         tag: this.#o.namespace,
@@ -271,6 +279,8 @@ export class Placement {
       retryIn = Math.max(20, Math.min(retryIn, r.pttl + 10 + Math.floor(Math.random() * 40)));
     } catch (err) {
       this.#host.log('warn', `singleton ${id}: lease acquire failed: ${String(err)}`);
+    } finally {
+      settle();
     }
     const cur = this.#leases.get(id);
     if (cur === l && l.state === 'standby' && !this.#stopped) {

@@ -238,6 +238,51 @@ test('unwant of a lease being lost releases it only once the singleton is stoppe
   }
 });
 
+test('want again while the acquire of an unwanted lease is in flight: the new hold survives the give-back', async () => {
+  // The lock is reentrant for one owner: a second acquire landing before the first one's
+  // give-back would re-enter that hold, and the give-back (every hold) would take it away.
+  const redis = await testClient();
+  const namespace = nsOf(keyPrefix('rewant'));
+  const lease = `cy:lock:{${namespace}}singleton:x`;
+  let activations = 0;
+  const host: PlacementHost = {
+    activate: () => {
+      activations++;
+      return Promise.resolve();
+    },
+    deactivate: () => Promise.resolve(),
+    snapshot: () =>
+      Promise.resolve({
+        id: 'p',
+        file: 'x',
+        startedAt: 0,
+        state: 'running',
+        threads: 1,
+        actors: [],
+      }),
+    log: () => {},
+  };
+  const placement = new Placement(
+    redis,
+    { namespace, supervisorId: 'p', heartbeatMs: 1000, leaseTtlMs: 3000 },
+    host,
+  );
+  try {
+    await placement.start();
+    placement.want('x'); // its acquire is on the wire...
+    void placement.unwant('x'); // ...unwanted before the reply...
+    placement.want('x'); // ...and wanted again at once
+    await waitFor(() => placement.token('x') !== null, 3000, 'the lease');
+    await sleep(300); // any give-back in flight lands
+    assert.is(await redis.call('EXISTS', lease), 1, 'the lease we hold exists');
+    assert.is(placement.token('x') !== null, true);
+    assert.is(activations, 1);
+  } finally {
+    await placement.stop();
+    await redis.close();
+  }
+});
+
 test('a lease lost while its start waits for a replacement thread: it never starts unleased', async () => {
   // One thread, replaced after a 1.5 s backoff once it died twice in a row. The singleton wins
   // its lease during that backoff, so its start waits for the new thread; meanwhile the lease

@@ -9,11 +9,12 @@
  * whose names it uses (and the blocks those use), in prelude order:
  *
  *   #!lua name=cy_rate                          ┐ source lines 1..k: header
- *   -- version: 4                               │ (name, version) and contract
+ *   -- version: 5                               │ (name, version) and contract
  *   --[[ cy_rate: ... ]]                        ┘
  *   -- ---- functions/prelude.lua (spliced ...  ┐ only the blocks this source uses
- *   local function rcall(...) ... end           │
- *   ...                                         ┘
+ *   local rcall = redis.register_function and   │ (one line in prelude.lua: a
+ *     function(...) ... end or redis.call       │ wrapper in a library, redis.call
+ *   ...                                         ┘ itself in an EVAL script)
  *   -- ---- functions/cy_rate.lua:k+1 ----      ┐ source lines k+1..
  *   local function cost_arg(s, max) ...         ┘
  *

@@ -1,5 +1,5 @@
 #!lua name=cy_queue
--- version: 3
+-- version: 4
 --[[ cy_queue: reliable queue with visibility timeouts, priorities, delays, dedup by id and a
   dead-letter set. At-least-once: a pulled message comes back when its visibility ends.
 
@@ -33,7 +33,11 @@
   Receipts are '<sec><usec>-<seq>': unique per queue, so a consumer whose visibility expired
   (and whose message was pulled again by someone else) gets -3 on ack/nack/extend.
   Every function checks its KEYS first: the seven keys of one queue, in this order (a call
-  with four keys used to write the payload, then fail).
+  with four keys used to write the payload, then fail). Every function that writes checks,
+  before its first write, that the keys it writes are absent or of their type above (seq: an
+  integer), else replies 'WRONGTYPE <key> ...' with nothing written: versions up to 3 let
+  enqueue store the payload, then fail on a later key, leaving a message that was never ready
+  and whose id was refused as a duplicate from then on.
   Reply codes (functions/error-codes.md): -3 wrong receipt / not in flight, -4 not found,
   -5 id already in the queue, -6 dead-lettered.
 ]]
@@ -101,6 +105,16 @@ local MOVE_BATCH = 1000    -- due delayed / expired inflight messages moved per 
 -- Key positions, so the code reads by role.
 local READY, DELAYED, INFLIGHT, MSG, META, DEAD, SEQ = 1, 2, 3, 4, 5, 6, 7
 
+-- Types of the keys, by position (expect_types: 'counter' = a string holding an integer).
+local TYPES = {'zset', 'zset', 'zset', 'hash', 'hash', 'zset', 'counter'}
+
+-- The keys at positions ... and their types, checked before a function's first write.
+local function check_types(keys, ...)
+  local ks, ts = {}, {}
+  for i, k in ipairs({...}) do ks[i], ts[i] = keys[k], TYPES[k] end
+  return expect_types(ks, ts)
+end
+
 local function to_ready(keys, id)
   local priority = tonumber(rcall('HGET', keys[META], id .. ':p')) or 0
   local seq = rcall('INCR', keys[SEQ])
@@ -132,6 +146,12 @@ local function enqueue(keys, args)
   end
 
   if rcall('HEXISTS', keys[MSG], id) == 1 then return -5 end
+  if delay > 0 then
+    err = check_types(keys, META, DELAYED)
+  else
+    err = check_types(keys, META, READY, SEQ)
+  end
+  if err then return err end
   rcall('HSET', keys[MSG], id, args[2])
   rcall('HSET', keys[META], id .. ':a', 0, id .. ':p', priority)
   if delay > 0 then
@@ -148,6 +168,8 @@ local function pull(keys, args)
   max, err = pos_int(args[2], 'max_messages'); if err then return err end
   if max > MAX_PULL then return bad('max_messages', 'must be at most 1000') end
   max_attempts, err = pos_int(args[3], 'max_attempts'); if err then return err end
+  err = check_types(keys, READY, DELAYED, INFLIGHT, MSG, META, DEAD, SEQ)
+  if err then return err end
 
   -- One TIME read gives both the clock and the receipt stamp '<sec><usec>-'.
   local t = rcall('TIME')
@@ -219,6 +241,8 @@ local function ack(keys, args)
 
   if rcall('HEXISTS', keys[MSG], id) == 0 then return -4 end
   if receipt ~= '' and rcall('HGET', keys[META], id .. ':r') ~= receipt then return -3 end
+  err = check_types(keys, READY, DELAYED, INFLIGHT, DEAD, META)
+  if err then return err end
   rcall('ZREM', keys[READY], id)
   rcall('ZREM', keys[DELAYED], id)
   rcall('ZREM', keys[INFLIGHT], id)
@@ -237,6 +261,8 @@ local function nack(keys, args)
 
   local code = check_delivery(keys, id, receipt)
   if code then return code end
+  err = check_types(keys, META, DEAD, DELAYED, READY, SEQ)
+  if err then return err end
   local now = now_ms()
   rcall('ZREM', keys[INFLIGHT], id)
   if attempts_of(keys, id) >= max_attempts then
@@ -290,6 +316,8 @@ local function requeue_dead(keys, args)
   local id, err = name(args[1], 'id')
   if err then return err end
   if not rcall('ZSCORE', keys[DEAD], id) then return -4 end
+  err = check_types(keys, META, READY, SEQ)
+  if err then return err end
   rcall('ZREM', keys[DEAD], id)
   rcall('HSET', keys[META], id .. ':a', 0)
   to_ready(keys, id)

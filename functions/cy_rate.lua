@@ -1,13 +1,15 @@
 #!lua name=cy_rate
--- version: 4
+-- version: 5
 --[[ cy_rate: rate limiters on the server clock (TIME, ms), one round trip each.
 
   Every function returns {allowed (0|1), remaining, retryAfterMs}:
     remaining     whole units still available after this call (floor)
     retryAfterMs  0 when allowed; otherwise how long until `cost` units would be admitted if
                   nothing else is admitted meanwhile (ceil, >= 1)
-  A denied call writes nothing. `cost` larger than the capacity/limit can never be admitted
-  and is an ERR_CY_ARG error rather than a permanent denial.
+  A denied call writes nothing, except the one-time renumbering of a version-2 log
+  (sliding_window: members '<ms>-<n>', functions/prelude-window.lua). `cost` larger than the
+  capacity/limit can never be admitted and is an ERR_CY_ARG error rather than a permanent
+  denial.
   Keys expire once idle: the TTL is the time after which a missing key means exactly the same
   as the stored state (full bucket, empty window, drained bucket).
   Each algorithm has its own key suffix (:tb, :sw, :lb): the two buckets are both hashes with a
@@ -107,7 +109,8 @@ local function sliding_window(keys, args)
   local key = keys[1]
   local now = now_ms()
   local floor = now - window -- members scored <= floor have left the window
-  -- Count without writing so a denied call writes nothing; the trim happens on admission.
+  -- Count without trimming so a denied call writes nothing (but for the one-time renumbering
+  -- of a version-2 log); the trim happens on admission.
   local used, base = log_after(key, floor, (log_newest(key)))
   if used + cost > limit then
     -- Admission needs the (used + cost - limit) oldest units of the window gone: they leave

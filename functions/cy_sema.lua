@@ -1,5 +1,5 @@
 #!lua name=cy_sema
--- version: 3
+-- version: 4
 --[[ cy_sema: counting semaphore with per-holder expiring permits, and countdown latches.
 
   Semaphore keys (same hash tag):
@@ -18,6 +18,9 @@
                               FCALL_RO cy_sema_latch_status to close the race, wait for the
                               message (functions cannot block).
   Every function checks its KEYS first: a semaphore's two keys in order, or one latch key.
+  acquire, release and refresh check before their first write that the semaphore's keys are
+  absent or a ZSET and a HASH, else reply 'WRONGTYPE <key> ...' with nothing written
+  (versions up to 3 could purge expired holders from the ZSET, then fail on the HASH).
   Reply codes: see functions/error-codes.md (-1 not held, -4 not found).
 ]]
 
@@ -70,6 +73,8 @@ local latch_key = exactly(1, 'the one key of a latch')
 -- in slices of CHUNK.
 local CHUNK = 1000
 
+local SEMA_TYPES = {'zset', 'hash'} -- KEYS[1], KEYS[2] of a semaphore (expect_types)
+
 local function slice(list, i)
   return unpack(list, i, math.min(i + CHUNK - 1, #list))
 end
@@ -112,6 +117,8 @@ local function acquire(keys, args)
   limit, err = pos_int(args[3], 'limit'); if err then return err end
   ttl, err = pos_int(args[4], 'ttl_ms'); if err then return err end
 
+  err = expect_types(keys, SEMA_TYPES)
+  if err then return err end
   local now = now_ms()
   purge(keys[1], keys[2], now)
   local total = in_use(keys[2], rcall('ZRANGE', keys[1], 0, -1))
@@ -132,6 +139,8 @@ local function release(keys, args)
     permits, err = pos_int(args[2], 'permits'); if err then return err end
   end
 
+  err = expect_types(keys, SEMA_TYPES)
+  if err then return err end
   local now = now_ms()
   purge(keys[1], keys[2], now)
   local held = tonumber(rcall('HGET', keys[2], holder))
@@ -151,6 +160,8 @@ local function refresh(keys, args)
   holder, err = name(args[1], 'holder'); if err then return err end
   ttl, err = pos_int(args[2], 'ttl_ms'); if err then return err end
 
+  err = expect_types(keys, SEMA_TYPES)
+  if err then return err end
   local now = now_ms()
   purge(keys[1], keys[2], now)
   if not rcall('ZSCORE', keys[1], holder) then return -1 end

@@ -1,5 +1,5 @@
 #!lua name=cy_streamq
--- version: 5
+-- version: 6
 --[[ cy_streamq: exactly-once processing per business id on Redis Streams.
 
   Every function takes the same four keys, in this order (one hash tag per queue):
@@ -65,7 +65,12 @@
   name (its old entries go idle and claim_stale quarantines them) or check the delivery count
   (XPENDING) before processing a re-read entry.
 
-  Every function checks its KEYS first (the four keys of one queue, in order).
+  Every function checks its KEYS first (the four keys of one queue, in order). claim_stale
+  and ack check, before their first write, that the key they write after the stream (the
+  quarantine stream, the done set) is absent or of its type, else reply 'WRONGTYPE <key> ...'
+  with nothing written: versions up to 5 XACKed first, so a quarantine key of another type
+  left the entry acked but neither quarantined nor deleted, and a done key of another type
+  left it acked but not recorded. A quarantine also XADDs its record before the XACK.
   Reply codes (functions/error-codes.md): -3 ack or nack of an entry pending for another
   consumer, -4 not pending, -5 business id already enqueued, -6 ack of an entry that was
   quarantined.
@@ -223,10 +228,13 @@ end
 
 -- Copy a poison entry to the quarantine stream, then drop it from the main stream. Returns
 -- false when the entry was already gone from the stream (then it only leaves the pending list).
+-- The record is written before the XACK, so a failing XADD leaves the entry pending.
 local function quarantine(keys, group, id, owner, deliveries)
   local entry = rcall('XRANGE', keys[STREAM], id, id)[1]
-  rcall('XACK', keys[STREAM], group, id)
-  if not entry then return false end
+  if not entry then
+    rcall('XACK', keys[STREAM], group, id)
+    return false
+  end
   local fields = entry[2]
   fields[#fields + 1] = 'reason'; fields[#fields + 1] = 'max_deliveries'
   fields[#fields + 1] = 'deliveries'; fields[#fields + 1] = deliveries
@@ -234,6 +242,7 @@ local function quarantine(keys, group, id, owner, deliveries)
   fields[#fields + 1] = 'group'; fields[#fields + 1] = group
   fields[#fields + 1] = 'consumer'; fields[#fields + 1] = owner
   rcall('XADD', keys[QUARANTINE], '*', unpack(fields))
+  rcall('XACK', keys[STREAM], group, id)
   rcall('XDEL', keys[STREAM], id)
   return true
 end
@@ -246,6 +255,8 @@ local function claim_stale(keys, args)
   count, err = pos_int(args[4], 'count'); if err then return err end
   if count > MAX_CLAIM then return bad('count', 'must be at most 1000') end
   max_deliveries, err = pos_int(args[5], 'max_deliveries'); if err then return err end
+  err = expect_types({keys[QUARANTINE]}, {'stream'})
+  if err then return err end
 
   -- Decide about exactly the entries looked at (version 1 quarantined the first `count` idle
   -- entries, then XAUTOCLAIMed the next `count`, handing out entries past max_deliveries).
@@ -297,6 +308,8 @@ local function ack(keys, args)
     if done(keys, bid, retention, now) then return 0 end
     return row and -3 or -6
   end
+  err = expect_types({keys[DONE]}, {'zset'})
+  if err then return err end
   rcall('XACK', keys[STREAM], group, id)
   prune(keys[DONE], retention, now)
   return rcall('ZADD', keys[DONE], 'NX', now, bid)

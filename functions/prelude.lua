@@ -77,6 +77,26 @@ local function ms(x) return math.min(MAX_SAFE, math.max(1, math.ceil(x))) end
 -- Floats are stored with 17 significant digits: tostring() keeps only 14.
 local function fmt(x) return string.format('%.17g', x) end
 
+-- Before the first write of a function that writes several keys: each of keys[i] must be
+-- absent or of type types[i] ('hash', 'zset', 'list', 'stream', 'string', or 'counter': a
+-- string that INCR accepts). Returns nil, or 'WRONGTYPE <key> ...' naming the first key that is
+-- not: Redis would raise WRONGTYPE at that key's own write, after the earlier writes (a partial
+-- write), where this refuses the call with nothing written.
+local function expect_types(keys, types)
+  for i, key in ipairs(keys) do
+    local want, got = types[i], rcall('TYPE', key).ok
+    if got ~= 'none' then
+      if got ~= (want == 'counter' and 'string' or want) then
+        return redis.error_reply('WRONGTYPE ' .. key .. ' holds a ' .. got .. ', not a ' .. want)
+      end
+      if want == 'counter' and not rcall('GET', key):match('^%-?%d+$') then
+        return redis.error_reply('WRONGTYPE ' .. key .. ' holds a string that is not a counter')
+      end
+    end
+  end
+  return nil
+end
+
 -- Registers a library function behind its KEYS and ARGV checks: check(keys) returns an error
 -- reply or nil, and spec.args is the most ARGV the function takes (nil: it checks a count that
 -- depends on its keys itself). A key missing, extra or out of place would otherwise fail

@@ -32,6 +32,9 @@ export class Tokens {
    * The next value of a named sequence (1 first, with by = 1), as a number: always exact. A
    * sequence whose next value would pass Number.MAX_SAFE_INTEGER (2^53 - 1) is refused with
    * InvalidArgumentError('sequence') and left as it is: read such a sequence with nextBigInt.
+   * Against a cy_tokens library of version 3 or older (left loaded where this client may not
+   * load libraries) the refusal comes after the fact: that library has already incremented the
+   * sequence past 2^53 - 1 and replied a rounded value, so the value is consumed, not left.
    */
   async next(sequence: string, by = 1): Promise<number> {
     const k = `cy:token:{${text('sequence', sequence)}}`;

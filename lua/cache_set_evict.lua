@@ -1,4 +1,4 @@
--- version: 3
+-- version: 4
 --[[ cache_set_evict.lua: ScriptHelper.cacheSetWithEviction (EVAL script).
   Set a cache entry and keep the cache at most max_size entries, evicting the least recently
   used ones (the index is shared with cache_get_lru.lua, which touches it on hits).
@@ -12,7 +12,10 @@
   cache keys must share the index's hash tag (one slot) in a cluster. Index entries of keys
   that expired meanwhile count towards max_size until they are evicted (a no-op DEL) or a
   cache_get_lru miss removes them.
-  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
+  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md);
+  'WRONGTYPE <key> ...' before any write when the index is not a ZSET or the stats key not a
+  HASH (versions up to 3 SET the value first, then failed on the index: an entry the LRU never
+  evicts). A cache key of another type is overwritten, as SET does. ]]
 -- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
 -- here when the script is built (lua/scripts.ts).
 if #KEYS ~= 2 and #KEYS ~= 3 then
@@ -22,6 +25,9 @@ if type(ARGV[1]) ~= 'string' then return bad('value', 'must be given') end
 local ttl, max_size, err
 ttl, err = pos_int(ARGV[2], 'ttl_ms'); if err then return err end
 max_size, err = pos_int(ARGV[3], 'max_size'); if err then return err end
+
+err = expect_types({KEYS[2], KEYS[3]}, {'zset', 'hash'})
+if err then return err end
 
 rcall('SET', KEYS[1], ARGV[1], 'PX', ttl)
 rcall('ZADD', KEYS[2], now_ms(), KEYS[1])

@@ -1,4 +1,4 @@
--- version: 3
+-- version: 4
 --[[ job_queue.lua: FIFO job queue with retries (EVAL script).
   KEYS[1] pending     LIST job ids, popped from the head, pushed at the tail
   KEYS[2] processing  ZSET job id -> ms it was popped (find stuck jobs with ZRANGEBYSCORE)
@@ -16,7 +16,10 @@
               Returns 1 back at the tail of pending (failures + 1 <= max_retries),
                       -6 moved to the failed list (retries used up), -4 not processing
   A job therefore runs at most 1 + max_retries times.
-  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
+  Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md);
+  'WRONGTYPE <key> ...' before any write when a key an op writes holds another type (seq: not
+  an integer). Versions up to 3 could INCR seq and then fail on the jobs hash (push), or pop
+  an id and then fail on the processing set (pop): the job was lost. ]]
 -- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
 -- here when the script is built (lua/scripts.ts).
 local PENDING, PROCESSING, JOBS, ATTEMPTS, FAILED, SEQ = 1, 2, 3, 4, 5, 6
@@ -26,6 +29,8 @@ local op, arg = ARGV[1], ARGV[2]
 
 if op == 'push' then
   if type(arg) ~= 'string' then return bad('payload', 'must be given') end
+  local err = expect_types({KEYS[SEQ], KEYS[JOBS], KEYS[PENDING]}, {'counter', 'hash', 'list'})
+  if err then return err end
   local id = rcall('INCR', KEYS[SEQ])
   rcall('HSET', KEYS[JOBS], id, arg)
   rcall('RPUSH', KEYS[PENDING], id)
@@ -40,6 +45,9 @@ if op == 'pop' then
       return bad('count', 'must be an integer from 1 to 1000')
     end
   end
+  local err = expect_types({KEYS[PENDING], KEYS[PROCESSING], KEYS[JOBS], KEYS[ATTEMPTS]},
+    {'list', 'zset', 'hash', 'hash'})
+  if err then return err end
   local now = now_ms()
   local reply = {}
   for _ = 1, count do
@@ -66,6 +74,9 @@ if op == 'fail' then
   end
 end
 
+err = expect_types({KEYS[PROCESSING], KEYS[JOBS], KEYS[ATTEMPTS], KEYS[PENDING],
+  KEYS[FAILED]}, {'zset', 'hash', 'hash', 'list', 'list'})
+if err then return err end
 if rcall('ZREM', KEYS[PROCESSING], arg) == 0 then return -4 end
 if op == 'complete' then
   rcall('HDEL', KEYS[JOBS], arg)

@@ -1,4 +1,4 @@
--- version: 3
+-- version: 4
 --[[ rate_limiter.lua: sliding-window log with a burst allowance (EVAL script).
   KEYS[1] log key   ZSET one member per admission (the log: functions/prelude-window.lua)
   ARGV[1] limit (positive integer, at most 1e12): units per window in steady state
@@ -19,7 +19,8 @@
   remaining = cap - cur after the call (0 at least). retryAfterMs is exact if nothing else is
   admitted meanwhile: the later of the times when enough units leave the current window
   (cur + cost <= limit + burst) and leave the two-window span (cur + prev + cost <= 2 limit).
-  A denied call writes nothing.
+  A denied call writes nothing, except the one-time renumbering of a version-1 log (members
+  '<ms>-<n>', functions/prelude-window.lua).
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
 -- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
 -- here when the script is built (lua/scripts.ts).

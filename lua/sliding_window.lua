@@ -1,11 +1,12 @@
--- version: 3
+-- version: 4
 --[[ sliding_window.lua: ScriptHelper.rateLimitSlidingWindow (EVAL script).
   At most `limit` units in any window of window_ms (exact log on the server clock).
   KEYS[1] log key   ZSET one member per admission (the log: functions/prelude-window.lua)
   ARGV[1] limit (positive integer, at most 1e12)   ARGV[2] window_ms (positive integer; the
           facade turns window_seconds into ms)   ARGV[3] cost (positive integer <= limit;
           '' or absent = 1)
-  Returns {allowed (0|1), remaining, retryAfterMs}; a denied call writes nothing.
+  Returns {allowed (0|1), remaining, retryAfterMs}; a denied call writes nothing, except the
+          one-time renumbering of a version-1 log (members '<ms>-<n>').
   Errors: 'ERR_CY_ARG <field> <problem>' before any write (functions/error-codes.md). ]]
 -- rcall, bad and the other helpers used below come from functions/prelude.lua, spliced in
 -- here when the script is built (lua/scripts.ts).

@@ -92,16 +92,17 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
   const proxy = await freezableProxy(server.host, server.port);
   const redis = await testClient();
   const namespace = keyPrefix('slowstart').replace(/:$/, '').replace(/:/g, '-');
-  const sup = supervisor([probe('a')], {
-    redis: proxy.url,
-    namespace,
-    placement: { heartbeatMs: 100, leaseTtlMs: 4000 },
-  });
+  // Every log line: a heartbeat that kept running after the stop would fail (and say so)
+  // once the client is closed, or re-register (and send) while it is open.
+  const logs: string[] = [];
+  const log = (m: string): number => logs.push(m);
+  const sup = supervisor(
+    [probe('a')],
+    { redis: proxy.url, namespace, placement: { heartbeatMs: 100, leaseTtlMs: 4000 } },
+    { logger: { info: log, warn: log, error: log } },
+  );
   const started: string[] = [];
   sup.on('actor:started', (e) => started.push(e.id));
-  const timers = (): number =>
-    process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  const timersBefore = timers();
   try {
     proxy.freeze(); // Redis answers late (a failover, a busy server)
     const starting = sup.start().then(
@@ -116,7 +117,15 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     assert.instance(await within(starting, 5000, 'start()'), ShutdownError);
     await sleep(400); // heartbeats (100 ms) would re-register; threads would start
     assert.equal(started, [], 'nothing started after the stop');
-    assert.ok(timers() <= timersBefore, 'no heartbeat timer keeps running after the stop');
+    // Nothing more goes to Redis over 5 heartbeat periods, and no heartbeat ran (or failed).
+    const sentBefore = proxy.sent;
+    await sleep(500);
+    assert.is(proxy.sent, sentBefore, 'nothing sent to Redis after the stop');
+    assert.equal(
+      logs.filter((m) => /heartbeat|registration/.test(m)),
+      [],
+      'no heartbeat ran after the stop',
+    );
     assert.is(sup.state, 'stopped');
     assert.ok(
       (await sup.stats()).threads.every((t) => !t.alive && t.generation === 0),

@@ -96,9 +96,19 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
   // once the client is closed, or re-register (and send) while it is open.
   const logs: string[] = [];
   const log = (m: string): number => logs.push(m);
+  // A spy on the placement heartbeat: when each one is scheduled (a setTimeout of
+  // heartbeatMs from placement.js; other timers in the process do not count).
+  const HEARTBEAT_MS = 100;
+  const beats: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+    if (ms === HEARTBEAT_MS && /placement\.js/.test(new Error().stack ?? ''))
+      beats.push(Date.now());
+    return (realSetTimeout as (...a: unknown[]) => NodeJS.Timeout)(fn, ms, ...args);
+  }) as unknown as typeof setTimeout;
   const sup = supervisor(
     [probe('a')],
-    { redis: proxy.url, namespace, placement: { heartbeatMs: 100, leaseTtlMs: 4000 } },
+    { redis: proxy.url, namespace, placement: { heartbeatMs: HEARTBEAT_MS, leaseTtlMs: 4000 } },
     { logger: { info: log, warn: log, error: log } },
   );
   const started: string[] = [];
@@ -114,13 +124,20 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     await sleep(200);
     proxy.thaw(); // the registration goes through now, after the stop
     await within(stopping, 5000, 'stop()');
+    const stoppedAt = Date.now();
     assert.instance(await within(starting, 5000, 'start()'), ShutdownError);
     await sleep(400); // heartbeats (100 ms) would re-register; threads would start
     assert.equal(started, [], 'nothing started after the stop');
-    // Nothing more goes to Redis over 5 heartbeat periods, and no heartbeat ran (or failed).
+    // Over 5 heartbeat periods: nothing more goes to Redis, no heartbeat is scheduled, and
+    // none ran (or failed).
     const sentBefore = proxy.sent;
     await sleep(500);
     assert.is(proxy.sent, sentBefore, 'nothing sent to Redis after the stop');
+    assert.equal(
+      beats.filter((t) => t >= stoppedAt),
+      [],
+      'no placement heartbeat was scheduled after the stop',
+    );
     assert.equal(
       logs.filter((m) => /heartbeat|registration/.test(m)),
       [],
@@ -134,6 +151,7 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     assert.is(await redis.call('EXISTS', `cy:sup:{${namespace}}:${sup.id}`), 0);
     assert.is(await redis.call('ZSCORE', `cy:sups:{${namespace}}`, sup.id), null);
   } finally {
+    globalThis.setTimeout = realSetTimeout;
     proxy.thaw();
     await stopAll();
     proxy.close();

@@ -224,25 +224,34 @@ test('ctx.stop() from init, or from an async timer run, ends the actor (it does 
 });
 
 test('a dead thread is replaced at once, then after a growing backoff (per slot)', async () => {
+  // A long backoff (3 s) so "still dead while the backoff runs" has seconds of margin on a
+  // loaded machine; every other step waits for the state it needs instead of sleeping.
+  const BACKOFF_MS = 3000;
   const sup = supervisor([probe('a')], {
     threads: 1,
-    supervision: { maxRestarts: 10, backoff: { minMs: 300, maxMs: 300, jitter: 0 } },
+    supervision: { maxRestarts: 10, backoff: { minMs: BACKOFF_MS, maxMs: BACKOFF_MS, jitter: 0 } },
   });
   const ev = record(sup);
   await sup.start();
   const alive = async () => (await sup.stats()).threads[0];
+  const running = async () => (await sup.stats()).actors[0].state === 'running';
   await rejects(() => sup.call('a', { op: 'exit' }), ActorDiedError);
   const first = await alive();
   assert.ok(first.alive && first.generation === 2, 'the first death: replaced at once');
   await waitFor(() => ev.restarting.length === 1);
-  await sleep(320); // the restarted actor runs again
+  // The actor itself comes back after its own restart backoff (3 s) on the new thread.
+  await waitFor(running, BACKOFF_MS + 5000, 'a to run again after its restart backoff');
+  const killedAt = Date.now();
   await rejects(() => sup.call('a', { op: 'exit' }), ActorDiedError);
-  await sleep(150);
+  await sleep(500);
   const during = await alive();
-  assert.is(during.alive, false, 'the second death in a row waits out the backoff (300 ms)');
-  await waitFor(async () => (await alive()).alive, 2000, 'the replacement');
+  assert.is(during.alive, false, 'the second death in a row waits out the backoff (3 s)');
+  await waitFor(async () => (await alive()).alive, BACKOFF_MS + 5000, 'the replacement');
+  const waited = Date.now() - killedAt;
+  // Timers do not fire early (allow a little clock rounding); a late one only makes it longer.
+  assert.ok(waited >= BACKOFF_MS - 50, `the replacement came after ${waited} ms, not the backoff`);
   assert.is((await alive()).generation, 3);
-  await waitFor(async () => (await sup.stats()).actors[0].state === 'running', 3000, 'a again');
+  await waitFor(running, BACKOFF_MS + 5000, 'a again');
 });
 
 test('a replaced thread counts toward the root intensity, with no actor running on it too', async () => {

@@ -171,6 +171,7 @@ export async function freezableProxy(host: string, port: number) {
   const held: [Socket, Buffer][] = [];
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let sent = 0;
   const server = createServer((client) => {
     const n = accepted++;
     const upstream = connect(port, host);
@@ -183,6 +184,7 @@ export async function freezableProxy(host: string, port: number) {
       });
     }
     const forward = (to: Socket) => (data: Buffer) => {
+      if (to === upstream) sent += data.length;
       if (frozen && !spared.has(n)) held.push([to, data]);
       else to.write(data);
     };
@@ -195,6 +197,10 @@ export async function freezableProxy(host: string, port: number) {
     /** How many connections were accepted so far. */
     get connections() {
       return accepted;
+    },
+    /** Bytes the clients sent toward Redis so far (held ones included). */
+    get sent() {
+      return sent;
     },
     freeze: (except: number[] = []) => {
       spared = new Set(except);

@@ -159,21 +159,25 @@ test('a lease won while the supervisor drains for shutdown goes straight back; n
     await b.start();
     await waitFor(async () => (await b.stats()).actors[0].singleton === 'held');
     await a.start();
-    // A drains for a while (a handler runs 1.5 s); meanwhile B goes and frees the lease.
-    void a.call('busy', { op: 'sleep', ms: 1500 }).catch(() => {});
+    // A drains for a while (a handler runs 3 s); meanwhile B goes and frees the lease.
+    void a.call('busy', { op: 'sleep', ms: 3000 }).catch(() => {});
     await sleep(20);
     aStarted.length = 0;
-    const stopping = a.stop({ timeoutMs: 5000 });
+    const stopping = a.stop({ timeoutMs: 8000 });
+    let drained = false;
+    void stopping.then(() => (drained = true));
     await b.stop();
     // A retries every 200 ms: it wins the lease during its drain, and gives it back.
     await sleep(700);
     assert.equal(aStarted, [], 'the singleton did not start during the shutdown');
-    assert.is(
-      await redis.call('EXISTS', `cy:lock:{${namespace}}singleton:leader`),
-      0,
-      'the lease is not held through the shutdown',
-    );
-    await within(stopping, 5000, 'a.stop()');
+    // One read may fall between a win and its release: the lease must be seen free soon,
+    // and while A still drains (a lease kept through the drain is only freed at its end).
+    const lease = `cy:lock:{${namespace}}singleton:leader`;
+    await waitFor(async () => (await redis.call('EXISTS', lease)) === 0, 1000, 'a free lease');
+    assert.is(drained, false, 'the lease was seen free while A still drained');
+    await within(stopping, 8000, 'a.stop()');
+    assert.equal(aStarted, [], 'the singleton did not start during the shutdown');
+    assert.is(await redis.call('EXISTS', lease), 0, 'the lease is free after the shutdown');
     assert.equal(await list(redis, `${prefix}:events`), ['start 1', 'stop 1 shutdown']);
   } finally {
     await stopAll();

@@ -92,16 +92,27 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
   const proxy = await freezableProxy(server.host, server.port);
   const redis = await testClient();
   const namespace = keyPrefix('slowstart').replace(/:$/, '').replace(/:/g, '-');
-  const sup = supervisor([probe('a')], {
-    redis: proxy.url,
-    namespace,
-    placement: { heartbeatMs: 100, leaseTtlMs: 4000 },
-  });
+  // Every log line: a heartbeat that kept running after the stop would fail (and say so)
+  // once the client is closed, or re-register (and send) while it is open.
+  const logs: string[] = [];
+  const log = (m: string): number => logs.push(m);
+  // A spy on the placement heartbeat: when each one is scheduled (a setTimeout of
+  // heartbeatMs from placement.js; other timers in the process do not count).
+  const HEARTBEAT_MS = 100;
+  const beats: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
+    if (ms === HEARTBEAT_MS && /placement\.js/.test(new Error().stack ?? ''))
+      beats.push(Date.now());
+    return (realSetTimeout as (...a: unknown[]) => NodeJS.Timeout)(fn, ms, ...args);
+  }) as unknown as typeof setTimeout;
+  const sup = supervisor(
+    [probe('a')],
+    { redis: proxy.url, namespace, placement: { heartbeatMs: HEARTBEAT_MS, leaseTtlMs: 4000 } },
+    { logger: { info: log, warn: log, error: log } },
+  );
   const started: string[] = [];
   sup.on('actor:started', (e) => started.push(e.id));
-  const timers = (): number =>
-    process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  const timersBefore = timers();
   try {
     proxy.freeze(); // Redis answers late (a failover, a busy server)
     const starting = sup.start().then(
@@ -113,10 +124,25 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     await sleep(200);
     proxy.thaw(); // the registration goes through now, after the stop
     await within(stopping, 5000, 'stop()');
+    const stoppedAt = Date.now();
     assert.instance(await within(starting, 5000, 'start()'), ShutdownError);
     await sleep(400); // heartbeats (100 ms) would re-register; threads would start
     assert.equal(started, [], 'nothing started after the stop');
-    assert.ok(timers() <= timersBefore, 'no heartbeat timer keeps running after the stop');
+    // Over 5 heartbeat periods: nothing more goes to Redis, no heartbeat is scheduled, and
+    // none ran (or failed).
+    const sentBefore = proxy.sent;
+    await sleep(500);
+    assert.is(proxy.sent, sentBefore, 'nothing sent to Redis after the stop');
+    assert.equal(
+      beats.filter((t) => t >= stoppedAt),
+      [],
+      'no placement heartbeat was scheduled after the stop',
+    );
+    assert.equal(
+      logs.filter((m) => /heartbeat|registration/.test(m)),
+      [],
+      'no heartbeat ran after the stop',
+    );
     assert.is(sup.state, 'stopped');
     assert.ok(
       (await sup.stats()).threads.every((t) => !t.alive && t.generation === 0),
@@ -125,6 +151,7 @@ test('stop() while start() waits on a slow Redis: start rejects, nothing starts 
     assert.is(await redis.call('EXISTS', `cy:sup:{${namespace}}:${sup.id}`), 0);
     assert.is(await redis.call('ZSCORE', `cy:sups:{${namespace}}`, sup.id), null);
   } finally {
+    globalThis.setTimeout = realSetTimeout;
     proxy.thaw();
     await stopAll();
     proxy.close();

@@ -181,19 +181,26 @@ test('sliding windows: one member per admission whatever its cost; limits above 
 test('sliding window with costs: exact retryAfterMs, and a concurrent burst never passes the limit', async () => {
   const { fx, redis } = await fxClient();
   const k = keyPrefix('rate') + 'costs';
-  const o = { limit: 10, windowMs: 400 };
+  // Times are read before and after each call (Redis runs on this host, same clock): the
+  // server's stamp lies between them, whatever the scheduling delays on a loaded machine.
+  const o = { limit: 10, windowMs: 2000 };
   assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 3 })).allowed); // units 1-3
-  await sleep(100);
-  const tSecond = Date.now();
+  await sleep(300); // the first and second admissions are told apart by 300 ms
+  const secondFrom = Date.now();
   assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 4 })).allowed); // units 4-7
+  const secondTo = Date.now();
   assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 2 })).allowed); // units 8-9
   // cost 5 needs 4 units gone: 1-3 and 4, which leaves with the second admission.
+  const deniedFrom = Date.now();
   const denied = await fx.rate.slidingWindow(k, { ...o, cost: 5 });
+  const deniedTo = Date.now();
   assert.equal([denied.allowed, denied.remaining], [false, 1]);
-  const expected = tSecond + 400 - Date.now();
+  // retryAfterMs = second + window - now(denied), rounded up to whole ms.
+  const lo = secondFrom + o.windowMs - deniedTo;
+  const hi = secondTo + o.windowMs - deniedFrom + 1;
   assert.ok(
-    Math.abs(denied.retryAfterMs - expected) <= 40,
-    `${denied.retryAfterMs} vs ${expected}`,
+    denied.retryAfterMs >= lo && denied.retryAfterMs <= hi,
+    `retryAfterMs ${denied.retryAfterMs} not in [${lo}, ${hi}]`,
   );
   await sleep(denied.retryAfterMs + 5);
   assert.ok((await fx.rate.slidingWindow(k, { ...o, cost: 5 })).allowed);
@@ -219,64 +226,90 @@ test('burst limiter: at most 2 * limit over any two windows (concurrent bursts o
     Array.from({ length: 4 }, async () => new ScriptHelper(await client())),
   );
   const key = keyPrefix('rate') + 'burst2';
-  const [limit, windowMs, burst] = [5, 300, 5];
+  // 1.5 s windows, and times read before and after each burst (Redis runs on this host, same
+  // clock): the server's stamps lie between them however late a call runs.
+  const [limit, windowMs, burst] = [5, 1500, 5];
   const fire = async (): Promise<RateResult[]> =>
     Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         scriptsOn[i % 4].rateLimitWithBurst(key, limit, windowMs, burst),
       ),
     );
-  const t0 = Date.now();
+  const firstFrom = Date.now();
   assert.is(
     (await fire()).filter((r) => r.allowed).length,
     10,
     'limit + burst after a quiet window',
   );
-  await sleep(windowMs + 30 - (Date.now() - t0));
+  const firstTo = Date.now();
+  // Once every unit of the first burst has left the current window (but not the two-window
+  // span: that takes until firstFrom + 2 * windowMs, 1.4 s later).
+  await sleep(windowMs + 100 - (Date.now() - firstTo));
   // The previous window took limit + burst = 2 * limit: nothing fits until it slides out.
+  const secondFrom = Date.now();
   const second = await fire();
+  const secondTo = Date.now();
   assert.is(second.filter((r) => r.allowed).length, 0, 'version 1 admitted limit more');
+  // The first unit leaves the span 2 * windowMs after its admission (in [firstFrom, firstTo]);
+  // the first denied call of the second burst ran in [secondFrom, secondTo].
   const wait = Math.max(...second.map((r) => r.retryAfterMs));
-  const expected = t0 + 2 * windowMs - Date.now();
-  assert.ok(Math.abs(wait - expected) <= 60, `retryAfterMs ${wait} vs ${expected}`);
+  const lo = firstFrom + 2 * windowMs - secondTo;
+  const hi = firstTo + 2 * windowMs - secondFrom + 1;
+  assert.ok(wait >= lo && wait <= hi, `retryAfterMs ${wait} not in [${lo}, ${hi}]`);
   await sleep(wait + 10);
   assert.ok((await scriptsOn[0].rateLimitWithBurst(key, limit, windowMs, burst)).allowed);
 });
 
+type Entry = { score: number; units: number };
+
+/** ZRANGE ... WITHSCORES rows as [member, score]: RESP3 nests pairs, RESP2 is flat. */
+function rowsOf(reply: unknown[]): [string, number][] {
+  const rows = (
+    Array.isArray(reply[0]) ? reply : reply.flatMap((v, i) => (i % 2 ? [] : [[v, reply[i + 1]]]))
+  ) as [string, string | number][];
+  return rows.map(([member, score]) => [member, Number(score)]);
+}
+
+/** Units of a log member: '<c>:<cost>' since version 2 (c unique on the key), one before. */
+function unitsOf(member: string): number {
+  const m = /^\d+:(\d+)$/.exec(member);
+  return m ? Number(m[1]) : 1;
+}
+
 /**
  * Runs `call` from 4 connections without pause for `ms`, while another connection samples the
- * log `key` often enough to see every member (a member stays at least one window after its
- * score). Returns the log's history {score, units} and the units the calls were told admitted.
+ * log `key` (a member stays at least one window after its score). Returns the log's history
+ * {score, units} as sampled, the units the calls were told admitted, and the log members the
+ * calls report for their own admissions (`logged`: read in the same transaction), if they do.
  */
 async function hammer(
   key: string,
   windowMs: number,
   ms: number,
-  caller: (c: HighPerformanceRedis) => (i: number) => Promise<{ allowed: boolean; cost: number }>,
-): Promise<{ history: { score: number; units: number }[]; admitted: number }> {
+  caller: (
+    c: HighPerformanceRedis,
+  ) => (
+    i: number,
+  ) => Promise<{ allowed: boolean; cost: number; logged?: [string, number] | undefined }>,
+): Promise<{ history: Entry[]; admitted: number; sampled: Set<string>; logged: string[] }> {
   const conns = await Promise.all(Array.from({ length: 4 }, () => client()));
   const calls = conns.map(caller);
   const sampler = await client();
-  const seen = new Map<string, { score: number; units: number }>();
+  const seen = new Map<string, Entry>();
   const sample = async (): Promise<void> => {
     const reply = (await sampler.call('ZRANGE', key, 0, -1, 'WITHSCORES')) as unknown[];
-    // RESP3: [[member, score], ...]; RESP2: [member, score, ...].
-    const rows = (
-      Array.isArray(reply[0]) ? reply : reply.flatMap((v, i) => (i % 2 ? [] : [[v, reply[i + 1]]]))
-    ) as [string, string | number][];
-    for (const [member, score] of rows) {
-      // '<c>:<cost>' since version 2 (c unique on the key), one unit per member before.
-      const m = /^\d+:(\d+)$/.exec(member);
-      seen.set(`${member}@${score}`, { score: Number(score), units: m ? Number(m[1]) : 1 });
-    }
+    for (const [member, score] of rowsOf(reply))
+      seen.set(`${member}@${score}`, { score, units: unitsOf(member) });
   };
   let admitted = 0;
+  const logged: string[] = [];
   const until = Date.now() + ms;
   const load = Promise.all(
     calls.map(async (call, n) => {
       for (let i = n; Date.now() < until; i += calls.length) {
         const r = await call(i);
         if (r.allowed) admitted += r.cost;
+        if (r.allowed && r.logged) logged.push(`${r.logged[0]}@${r.logged[1]}`);
       }
     }),
   );
@@ -291,7 +324,8 @@ async function hammer(
   running = false;
   await sampling;
   await sample();
-  return { history: [...seen.values()].sort((a, b) => a.score - b.score), admitted };
+  const history = [...seen.values()].sort((a, b) => a.score - b.score);
+  return { history, admitted, sampled: new Set(seen.keys()), logged };
 }
 
 /** The most units in any span (t - span, t] that ends at an admission. */
@@ -334,20 +368,37 @@ test('burst limiter under continuous load from 4 connections: never above limit 
 
 test('sliding window with costs under continuous load from 4 connections: never above the limit in any window', async () => {
   const key = keyPrefix('rate') + 'hammer-sw';
+  const log = `cy:rate:{${key}}:sw`;
   const [limit, windowMs] = [10, 250];
-  const { history, admitted } = await hammer(`cy:rate:{${key}}:sw`, windowMs, 1250, (c) => {
-    const fx = new RedisFunctions(c);
-    return async (i) => {
-      const cost = 1 + (i % 4);
-      const r = await fx.rate.slidingWindow(key, { limit, windowMs, cost });
-      return { allowed: r.allowed, cost };
-    };
+  // Each call reads the newest log member in the same MULTI as its FCALL: for an admission,
+  // its own member with the server's stamp. So the history is complete even where a sampler
+  // (on the same, possibly busy, event loop) would miss members that lived one window.
+  const { fx } = await fxClient();
+  await fx.loadLibrary('cy_rate');
+  const { admitted, sampled, logged } = await hammer(log, windowMs, 1250, (c) => async (i) => {
+    const cost = 1 + (i % 4);
+    const [r, newest] = await c
+      .multi()
+      .call('FCALL', 'cy_rate_sliding_window', 1, log, limit, windowMs, cost)
+      .call('ZRANGE', log, -1, -1, 'WITHSCORES')
+      .exec();
+    const allowed = (r as number[])[0] === 1;
+    return { allowed, cost, logged: allowed ? rowsOf(newest as unknown[])[0] : undefined };
   });
+  assert.is(new Set(logged).size, logged.length, 'each admission wrote a member of its own');
+  const history = logged
+    .map((e) => {
+      const at = e.lastIndexOf('@');
+      return { score: Number(e.slice(at + 1)), units: unitsOf(e.slice(0, at)) };
+    })
+    .sort((a, b) => a.score - b.score);
   assert.is(
     history.reduce((a, h) => a + h.units, 0),
     admitted,
-    'every admission in the log',
+    'every admission in the log, with its cost',
   );
+  const strays = [...sampled].filter((m) => !logged.includes(m));
+  assert.equal(strays, [], 'the log holds no member no call admitted');
   assert.ok(admitted > 3 * limit, `${admitted} units admitted`);
   const one = mostIn(history, windowMs);
   assert.ok(one <= limit, `${one} units in one window`);

@@ -5,7 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import * as assert from 'uvu/assert';
 import { Supervisor } from '../../runtime/actor/index.js';
+import type { PlacementHost } from '../../runtime/actor/placement.js';
+import type { HighPerformanceRedis } from '../../runtime/client/index.js';
 import type {
   ActorConfig,
   CyredisConfig,
@@ -226,4 +229,39 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
       timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** A namespace from a test key prefix (no colons: it goes inside a hash tag). */
+export const nsOf = (prefix: string): string => prefix.replace(/:$/, '').replace(/:/g, '-');
+
+export const list = async (redis: HighPerformanceRedis, key: string): Promise<string[]> =>
+  ((await redis.call('LRANGE', key, '0', '-1')) as unknown[]).map(String);
+
+/** Fails if a lower token ticked after a higher one: two holders' code ran at once. */
+export function assertNeverTwo(ticks: string[]): void {
+  const tokens = ticks.map(Number);
+  for (let i = 1; i < tokens.length; i++)
+    assert.ok(
+      tokens[i] >= tokens[i - 1],
+      `token ${tokens[i]} ticked after ${tokens[i - 1]}: two holders at once (${tokens.join(' ')})`,
+    );
+}
+
+/** A Placement host for tests that drive a Placement directly: `more` overrides. */
+export function placementHost(more: Partial<PlacementHost> = {}): PlacementHost {
+  return {
+    activate: () => Promise.resolve(),
+    deactivate: () => Promise.resolve(),
+    snapshot: () =>
+      Promise.resolve({
+        id: 'p',
+        file: 'x',
+        startedAt: 0,
+        state: 'running',
+        threads: 1,
+        actors: [],
+      }),
+    log: () => {},
+    ...more,
+  };
 }

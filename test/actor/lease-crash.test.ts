@@ -7,11 +7,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { HighPerformanceRedis } from '../../runtime/client/index.js';
 import type { Supervisor } from '../../runtime/actor/index.js';
 import { testClient } from '../support/client.js';
 import { keyPrefix, sharedRedis } from '../support/redis-server.js';
-import { SINGLETON, stopAll, supervisor, waitFor } from './helpers.js';
+import { SINGLETON, assertNeverTwo, list, nsOf, stopAll, supervisor, waitFor } from './helpers.js';
 
 test.after.each(stopAll);
 
@@ -19,20 +18,6 @@ const TTL = 1500;
 /** The crashed holder's restart backoff: far longer than a takeover needs (B retries every
  * ttl/3 while the lease is held elsewhere, at once once it sees it free). */
 const RESTART_MS = 4000;
-
-const nsOf = (prefix: string): string => prefix.replace(/:$/, '').replace(/:/g, '-');
-const list = async (redis: HighPerformanceRedis, key: string): Promise<string[]> =>
-  ((await redis.call('LRANGE', key, '0', '-1')) as unknown[]).map(String);
-
-/** Fails if a lower token ticked after a higher one: two holders' code ran at once. */
-function assertNeverTwo(ticks: string[]): void {
-  const tokens = ticks.map(Number);
-  for (let i = 1; i < tokens.length; i++)
-    assert.ok(
-      tokens[i] >= tokens[i - 1],
-      `token ${tokens[i]} ticked after ${tokens[i - 1]}: two holders at once (${tokens.join(' ')})`,
-    );
-}
 
 async function solo(sup: Supervisor) {
   return (await sup.stats()).actors[0];

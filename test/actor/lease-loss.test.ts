@@ -14,12 +14,15 @@ import { RedisFunctions } from '../../functions/index.js';
 import { HighPerformanceRedis } from '../../runtime/client/index.js';
 import { ActorDiedError } from '../../runtime/errors.js';
 import { Placement } from '../../runtime/actor/placement.js';
-import type { PlacementHost } from '../../runtime/actor/placement.js';
 import { testClient } from '../support/client.js';
 import { keyPrefix, sharedRedis } from '../support/redis-server.js';
 import { rejects } from '../support/assert.js';
 import {
   LEADER,
+  assertNeverTwo,
+  list,
+  nsOf,
+  placementHost,
   PROBE,
   SLOW_LOAD,
   freezableProxy,
@@ -32,20 +35,6 @@ import {
 } from './helpers.js';
 
 test.after.each(stopAll);
-
-const nsOf = (prefix: string): string => prefix.replace(/:$/, '').replace(/:/g, '-');
-const list = async (redis: HighPerformanceRedis, key: string): Promise<string[]> =>
-  ((await redis.call('LRANGE', key, '0', '-1')) as unknown[]).map(String);
-
-/** Fails if a lower token ticked after a higher one: two holders' code ran at once. */
-function assertNeverTwo(ticks: string[]): void {
-  const tokens = ticks.map(Number);
-  for (let i = 1; i < tokens.length; i++)
-    assert.ok(
-      tokens[i] >= tokens[i - 1],
-      `token ${tokens[i]} ticked after ${tokens[i - 1]}: two holders at once (${tokens.join(' ')})`,
-    );
-}
 
 /** A holds the leader's lease with `code` running (a job, or init), then is cut off. */
 async function cutOffWhileRunning(options: { initTicks?: number; job?: number }): Promise<void> {
@@ -196,23 +185,13 @@ test('unwant of a lease being lost releases it only once the singleton is stoppe
   client.on('error', () => {});
   let stopped!: () => void;
   let deactivating = false;
-  const host: PlacementHost = {
+  const host = placementHost({
     activate: () => Promise.resolve(),
     deactivate: () => {
       deactivating = true;
       return new Promise((r) => (stopped = r)); // the singleton takes its time to stop
     },
-    snapshot: () =>
-      Promise.resolve({
-        id: 'p',
-        file: 'x',
-        startedAt: 0,
-        state: 'running',
-        threads: 1,
-        actors: [],
-      }),
-    log: () => {},
-  };
+  });
   const placement = new Placement(
     client,
     { namespace, supervisorId: 'p', heartbeatMs: 1000, leaseTtlMs: TTL },
@@ -249,23 +228,13 @@ test('want again while the acquire of an unwanted lease is in flight: the new ho
   const namespace = nsOf(keyPrefix('rewant'));
   const lease = `cy:lock:{${namespace}}singleton:x`;
   let activations = 0;
-  const host: PlacementHost = {
+  const host = placementHost({
     activate: () => {
       activations++;
       return Promise.resolve();
     },
     deactivate: () => Promise.resolve(),
-    snapshot: () =>
-      Promise.resolve({
-        id: 'p',
-        file: 'x',
-        startedAt: 0,
-        state: 'running',
-        threads: 1,
-        actors: [],
-      }),
-    log: () => {},
-  };
+  });
   const placement = new Placement(
     redis,
     { namespace, supervisorId: 'p', heartbeatMs: 1000, leaseTtlMs: 3000 },

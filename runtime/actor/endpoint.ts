@@ -22,7 +22,7 @@ import type { ActorCallOptions, ActorRef, ActorSendOptions } from './define.js';
 import { Link } from './link.js';
 import type { LinkHandler } from './link.js';
 import type { Envelope } from './mailbox.js';
-import { asError, fromWire, toWire } from './messages.js';
+import { asError, fromWire, notCloneable, toWire } from './messages.js';
 import type {
   ActorMessage,
   ActorPlacement,
@@ -303,10 +303,7 @@ export abstract class Endpoint implements LinkHandler {
     } catch (err) {
       this.sent--;
       link.refund(to);
-      throw new InvalidArgumentError(
-        'msg',
-        `cannot be sent to another thread (structured clone): ${asError(err).message}`,
-      );
+      throw notCloneable(err);
     }
   }
 

@@ -3,7 +3,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import { Endpoint } from './endpoint.js';
 import type { Link } from './link.js';
-import { MAIN_SLOT, asError } from './messages.js';
+import { MAIN_SLOT, notCloneable } from './messages.js';
 import type { ActorMessage, ActorPlacement, Tuning } from './messages.js';
 
 export class MainEndpoint extends Endpoint {
@@ -38,10 +38,7 @@ export class MainEndpoint extends Endpoint {
     try {
       structuredClone(msg);
     } catch (err) {
-      throw new InvalidArgumentError(
-        'msg',
-        `cannot be sent to another thread (structured clone): ${asError(err).message}`,
-      );
+      throw notCloneable(err);
     }
   }
 

@@ -24,6 +24,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { ClientOptions } from '../client/index.js';
+import { InvalidArgumentError } from '../errors.js';
 
 // ---- shared heartbeat (Float64Array over WorkerInit.beat), times on clock.ts's monoNow() ----
 
@@ -251,6 +252,14 @@ export function fromWire(w: WireError): Error {
   if (w.stack !== undefined) err.stack = w.stack;
   if (w.code !== undefined) (err as Error & { code: string }).code = w.code;
   return err;
+}
+
+/** A message that structured clone refused (`err`), as the typed error senders get. */
+export function notCloneable(err: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'msg',
+    `cannot be sent to another thread (structured clone): ${asError(err).message}`,
+  );
 }
 
 /** For reject() and throw: an Error as is, anything else wrapped. */

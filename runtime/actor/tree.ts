@@ -20,6 +20,7 @@ import { ShutdownError, SupervisorFailedError } from '../errors.js';
 import { BACKOFF_DEFAULTS, Intensity, backoffDelay } from './backoff.js';
 import { monoNow } from './clock.js';
 import type { BackoffOptions } from './backoff.js';
+import { asError } from './messages.js';
 
 export type Strategy = 'one-for-one' | 'one-for-all' | 'rest-for-one';
 export type RestartPolicy = 'permanent' | 'transient' | 'temporary';
@@ -411,8 +412,4 @@ function shouldRestart(policy: RestartPolicy, error: Error | null): boolean {
   if (policy === 'permanent') return true;
   if (policy === 'transient') return error !== null;
   return false;
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

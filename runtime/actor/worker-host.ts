@@ -12,7 +12,7 @@ import { AbortError, ActorNotFoundError, InvalidArgumentError } from '../errors.
 import { ActorCell } from './cell.js';
 import type { CellHost } from './cell.js';
 import { monoNow } from './clock.js';
-import type { ActorRef, OffloadModule, OffloadOptions } from './define.js';
+import type { OffloadModule, OffloadOptions } from './define.js';
 import { loadDefinition } from './loader.js';
 import { Endpoint } from './endpoint.js';
 import type { Link } from './link.js';
@@ -141,10 +141,6 @@ export class WorkerHost extends Endpoint implements CellHost {
     return this.#redis;
   }
 
-  override ref(name: string, instance?: number): ActorRef {
-    return super.ref(name, instance);
-  }
-
   offload(
     fn: ((data: never) => unknown) | OffloadModule,
     data: unknown,
@@ -210,9 +206,7 @@ export class WorkerHost extends Endpoint implements CellHost {
     timeoutMs: number | undefined,
     gaveUp?: () => boolean,
   ): Promise<void> | undefined {
-    const cell = this.#cells.get(p.id);
-    if (!cell) throw new ActorNotFoundError(p.id, `not hosted on thread ${this.slot}`);
-    return cell.acceptLocal(env, timeoutMs, gaveUp);
+    return this.#cell(p.id).acceptLocal(env, timeoutMs, gaveUp);
   }
 
   onMessage(m: ActorMessage, link: Link): void {

@@ -105,7 +105,16 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  return startNode(CLI, args, env);
+}
+
+/** Runs a Node script (the CLI, or a test app) with its output collected. */
+export function startNode(
+  script: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): CliProcess {
+  const child = spawn(process.execPath, [script, ...args], {
     cwd: PACKAGE_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

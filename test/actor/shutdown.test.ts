@@ -6,7 +6,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ShutdownError } from '../../runtime/errors.js';
 import { testClient } from '../support/client.js';
@@ -16,6 +15,7 @@ import {
   freezableProxy,
   probe,
   sleep,
+  startNode,
   stopAll,
   supervisor,
   tempDir,
@@ -176,19 +176,13 @@ setInterval(() => {}, 1000); // the app's own server keeps the process up
 await sup.call('a', { op: 'throw' }).catch(() => {});
 `,
   });
-  const child = spawn(process.execPath, [join(dir, 'app.mjs')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const app = startNode(join(dir, 'app.mjs'));
   try {
-    await waitFor(() => out.includes('failed'), 10_000, 'the supervisor to fail');
-    child.kill('SIGTERM');
-    assert.is(await within(exited, 10_000, 'exit'), 1, out);
+    await app.waitOutput(/failed/);
+    app.child.kill('SIGTERM');
+    assert.is((await within(app.result, 10_000, 'exit')).code, 1, app.output());
   } finally {
-    child.kill('SIGKILL');
+    app.child.kill('SIGKILL');
   }
 });
 
@@ -208,20 +202,14 @@ setInterval(() => {}, 1000); // the app's own server keeps the process up
 console.log('running');
 `,
   });
-  const child = spawn(process.execPath, [join(dir, 'app.mjs')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const app = startNode(join(dir, 'app.mjs'));
   try {
-    await waitFor(() => out.includes('running'), 10_000, 'the supervisor to run');
-    child.kill('SIGTERM');
-    assert.is(await within(exited, 10_000, 'exit'), 0, out);
-    assert.match(out, /stopped/, 'it exited once the stop was done (stop() ran: 200 ms)');
+    await app.waitOutput(/running/);
+    app.child.kill('SIGTERM');
+    assert.is((await within(app.result, 10_000, 'exit')).code, 0, app.output());
+    assert.match(app.output(), /stopped/, 'it exited once the stop was done (stop() ran: 200 ms)');
   } finally {
-    child.kill('SIGKILL');
+    app.child.kill('SIGKILL');
   }
 });
 

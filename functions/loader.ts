@@ -247,7 +247,7 @@ export async function loadLibraryOn(
 ): Promise<LoadResult> {
   const key = options.versionKey ?? versionKeyOf(lib.name);
   // A compile error names a line of the assembled code: add the file and line it comes from.
-  const located = (err: ReplyError): string =>
+  const messageAt = (err: ReplyError): string =>
     lib.origin ? withOrigin(err.message, lib.origin) : err.message;
   // What the last attempt decided (an aborted EXEC runs the callback again).
   const decided: { result: LoadResult | null } = { result: null };
@@ -278,7 +278,7 @@ export async function loadLibraryOn(
   } catch (err) {
     // Refusals (NOPERM, ...) become LibraryLoadError; connection errors pass through as they are.
     if (err instanceof ReplyError)
-      throw new LibraryLoadError(lib.name, `FUNCTION LIST/LOAD failed: ${located(err)}`, {
+      throw new LibraryLoadError(lib.name, `FUNCTION LIST/LOAD failed: ${messageAt(err)}`, {
         cause: err,
       });
     if (err instanceof WatchError)
@@ -293,7 +293,7 @@ export async function loadLibraryOn(
   // harmless, the key is only a change counter).
   const loadReply = replies?.[0];
   if (loadReply instanceof ReplyError)
-    throw new LibraryLoadError(lib.name, `FUNCTION LOAD failed: ${located(loadReply)}`, {
+    throw new LibraryLoadError(lib.name, `FUNCTION LOAD failed: ${messageAt(loadReply)}`, {
       cause: loadReply,
     });
   if (decided.result === null) throw new LibraryLoadError(lib.name, 'the load did not run');

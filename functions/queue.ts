@@ -131,19 +131,13 @@ export class Queue {
       int('options.maxMessages', o.maxMessages ?? QUEUE_DEFAULTS.maxMessages, 1, MAX_PULL),
       posInt('options.maxAttempts', o.maxAttempts ?? QUEUE_DEFAULTS.maxAttempts),
     ];
-    const transform = (r: RespValue): QueueMessage<PayloadOf<O>>[] => {
-      const flat = r as RespValue[];
-      const out: QueueMessage<PayloadOf<O>>[] = [];
-      for (let i = 0; i < flat.length; i += 4) {
-        out.push({
-          id: textOf(flat[i]),
-          payload: bodyOf(flat[i + 1], call !== undefined) as PayloadOf<O>,
-          attempts: flat[i + 2] as number,
-          receipt: textOf(flat[i + 3]),
-        });
-      }
-      return out;
-    };
+    const transform = (r: RespValue): QueueMessage<PayloadOf<O>>[] =>
+      quads(r, call !== undefined, (id, payload, attempts, receipt) => ({
+        id,
+        payload: payload as PayloadOf<O>,
+        attempts,
+        receipt: textOf(receipt),
+      }));
     return this.#fx.fcall(LIB, 'cy_queue_pull', k, args, transform, false, call);
   }
 
@@ -221,19 +215,13 @@ export class Queue {
     const k = queueKeys(queue);
     const args = [int('start', start), int('stop', stop)];
     const call = binaryCall(opts('options', options));
-    const transform = (r: RespValue): DeadLetter<PayloadOf<O>>[] => {
-      const flat = r as RespValue[];
-      const out: DeadLetter<PayloadOf<O>>[] = [];
-      for (let i = 0; i < flat.length; i += 4) {
-        out.push({
-          id: textOf(flat[i]),
-          payload: bodyOf(flat[i + 1], call !== undefined) as PayloadOf<O>,
-          attempts: flat[i + 2] as number,
-          deadAtMs: flat[i + 3] as number,
-        });
-      }
-      return out;
-    };
+    const transform = (r: RespValue): DeadLetter<PayloadOf<O>>[] =>
+      quads(r, call !== undefined, (id, payload, attempts, deadAtMs) => ({
+        id,
+        payload: payload as PayloadOf<O>,
+        attempts,
+        deadAtMs: deadAtMs as number,
+      }));
     return this.#fx.fcall(LIB, 'cy_queue_dead_list', k, args, transform, true, call);
   }
 
@@ -244,4 +232,19 @@ export class Queue {
       if (r !== 1) throw codeError(r as number, `cy_queue_requeue_dead ${queue}/${id}`);
     });
   }
+}
+
+/** A flat reply of [id, payload, attempts, x] per message, one object each. */
+function quads<T>(
+  r: RespValue,
+  binary: boolean,
+  make: (id: string, payload: string | Buffer, attempts: number, x: RespValue) => T,
+): T[] {
+  const flat = r as RespValue[];
+  const out: T[] = [];
+  for (let i = 0; i < flat.length; i += 4)
+    out.push(
+      make(textOf(flat[i]), bodyOf(flat[i + 1], binary), flat[i + 2] as number, flat[i + 3]),
+    );
+  return out;
 }

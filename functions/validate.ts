@@ -123,7 +123,7 @@ export function keySlot(key: string): number {
  */
 export function sameSlot(field: string, keys: readonly string[]): void {
   const slot = keySlot(keys[0]);
-  const other = keys.find((k) => keySlot(k) !== slot);
+  const other = keys.find((k, i) => i > 0 && keySlot(k) !== slot);
   if (other !== undefined)
     throw new InvalidArgumentError(
       field,

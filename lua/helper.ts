@@ -63,9 +63,12 @@ function rateResult(r: RespValue): RateResult {
 }
 
 function jobKeys(queue: unknown): string[] {
-  const q = `cy:jobs:{${text('queue', queue)}}:`;
+  const name = text('queue', queue);
+  const q = `cy:jobs:{${name}}:`;
   const keys = ['pending', 'processing', 'jobs', 'attempts', 'failed', 'seq'].map((s) => q + s);
-  sameSlot('queue', keys); // a queue name with a } in it would end the tag early
+  // Every key's tag is the name up to its first '}': one slot, unless the name starts with '}'
+  // (an empty {} tag: each key then hashes whole).
+  if (name.startsWith('}')) sameSlot('queue', keys);
   return keys;
 }
 
@@ -78,7 +81,9 @@ function lruCall(key: unknown, indexKey: unknown, statsKey: unknown): string[] {
     text('indexKey', indexKey ?? d?.indexKey),
     text('statsKey', statsKey ?? d?.statsKey),
   ];
-  sameSlot(indexKey === undefined ? 'key' : 'indexKey', keys);
+  // Both derived from the key's own tag share its slot: only keys given by the caller can stray.
+  if (indexKey !== undefined || statsKey !== undefined)
+    sameSlot(indexKey === undefined ? 'key' : 'indexKey', keys);
   return keys;
 }
 

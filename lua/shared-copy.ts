@@ -10,7 +10,7 @@
  * that finds the hash holding an older copy than the one it runs) goes through PUBLISH_IF_NEWER,
  * so a manager that missed a later registration can never put its older copy back over it.
  */
-import { createHash } from 'node:crypto';
+import { scriptSha } from '../runtime/client/scripts.js';
 import { CyRedisError } from '../runtime/errors.js';
 
 export interface SharedCopy {
@@ -19,11 +19,6 @@ export interface SharedCopy {
   /** ms since the epoch on the registering host. */
   registeredAt: number;
   source: string;
-}
-
-/** The SHA1 Redis names a script by (SCRIPT LOAD, EVALSHA). */
-export function scriptSha(source: string): string {
-  return createHash('sha1').update(source).digest('hex');
 }
 
 /**

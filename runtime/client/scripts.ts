@@ -8,6 +8,11 @@ import type { CommandArg, RespValue } from '../protocol/index.js';
 import type { CallOptions } from './command.js';
 import type { Executor } from './executor.js';
 
+/** The SHA1 a server names a script by (EVALSHA, SCRIPT LOAD). */
+export function scriptSha(source: string): string {
+  return createHash('sha1').update(source).digest('hex');
+}
+
 export class Script {
   readonly sha: string;
   readonly source: string;
@@ -19,7 +24,7 @@ export class Script {
       throw new InvalidArgumentError('source', 'must be a non-empty string');
     this.#client = client;
     this.source = source;
-    this.sha = createHash('sha1').update(source).digest('hex');
+    this.sha = scriptSha(source);
     this.#readOnly = readOnly;
   }
 

@@ -116,10 +116,9 @@ export class ActorCell {
    */
   #queue: PQueue;
   readonly #serial: boolean;
-  /** The serial loop of the current incarnation while it runs (awaiting an async handler).
-   * A loop stuck on a handler abandoned by a timeout belongs to an old incarnation: the next
-   * incarnation starts its own. */
-  #loopToken: object | null = null;
+  /** The incarnation whose serial loop runs (awaiting an async handler), or -1. A loop stuck on
+   * a handler abandoned by a timeout belongs to an old incarnation: the next incarnation starts
+   * its own (incarnations only grow, so one incarnation never has two loops). */
   #loopInc = -1;
   /** Timer runs waiting for the serial loop (they never overlap a handler). */
   readonly #ticks = new Fifo<() => Promise<void> | undefined>();
@@ -264,10 +263,8 @@ export class ActorCell {
     const inc = this.incarnation;
     if (this.#serial) {
       if (this.#loopInc === inc) return;
-      const token = {};
-      this.#loopToken = token;
       this.#loopInc = inc;
-      void this.#drain(inc, token);
+      void this.#drain(inc);
       return;
     }
     while (this.mailbox.length > 0 && this.#queue.pending + this.#queue.size < this.p.concurrency) {
@@ -278,7 +275,7 @@ export class ActorCell {
   }
 
   /** concurrency 1: timer runs and messages, one at a time, in order. */
-  async #drain(inc: number, token: object): Promise<void> {
+  async #drain(inc: number): Promise<void> {
     try {
       while (inc === this.incarnation && this.state === 'running' && !this.#stopRequested) {
         const tick = this.#ticks.shift();
@@ -294,10 +291,7 @@ export class ActorCell {
         if (p) await p;
       }
     } finally {
-      if (this.#loopToken === token) {
-        this.#loopToken = null;
-        this.#loopInc = -1;
-      }
+      if (this.#loopInc === inc) this.#loopInc = -1;
     }
   }
 

@@ -43,7 +43,7 @@ interface PendingCall {
 
 const DONE: Promise<void> = Promise.resolve();
 
-export function failureError(f: CallFailure): Error {
+function failureError(f: CallFailure): Error {
   switch (f.kind) {
     case 'handler':
       return new ActorCallError(f.actor, fromWire(f.error));

@@ -7,9 +7,9 @@
 const PER_OCTAVE = 8;
 const OCTAVES = 28;
 /** Bucket 0 holds < 1 µs; bucket i ≥ 1 holds [2^((i-1)/8), 2^(i/8)) µs. */
-export const HISTOGRAM_BUCKETS = PER_OCTAVE * OCTAVES + 1;
+const HISTOGRAM_BUCKETS = PER_OCTAVE * OCTAVES + 1;
 
-export function bucketOf(ms: number): number {
+function bucketOf(ms: number): number {
   const us = ms * 1000;
   if (!(us >= 1)) return 0;
   return Math.min(HISTOGRAM_BUCKETS - 1, Math.floor(Math.log2(us) * PER_OCTAVE) + 1);

@@ -94,9 +94,9 @@ type Lease =
 
 type Held = Extract<Lease, { state: 'held' }>;
 
-export const supKey = (ns: string, id: string): string => `cy:sup:{${ns}}:${id}`;
-export const supsKey = (ns: string): string => `cy:sups:{${ns}}`;
-export const leaseResource = (name: string): string => `singleton:${name}`;
+const supKey = (ns: string, id: string): string => `cy:sup:{${ns}}:${id}`;
+const supsKey = (ns: string): string => `cy:sups:{${ns}}`;
+const leaseResource = (name: string): string => `singleton:${name}`;
 
 export class Placement {
   readonly #redis: HighPerformanceRedis;

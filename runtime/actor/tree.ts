@@ -101,7 +101,7 @@ export function newIncident(): string {
 }
 
 /** The incident an error belongs to, when the runtime tagged it (a thread death). */
-export function incidentOf(err: unknown): string {
+function incidentOf(err: unknown): string {
   const tag = (err as { incident?: unknown } | null)?.incident;
   return typeof tag === 'string' ? tag : newIncident();
 }

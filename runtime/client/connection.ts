@@ -111,6 +111,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #held = new Fifo<Command>(); // ready, but held back (see #mustHold)
   readonly #outbox = new Outbox();
   #flushScheduled = false;
+  #unsent = 0; // commands at the FIFO tail a failed write did not send
   #pubsubInFlight = 0; // (P|S)(UN)SUBSCRIBE commands written and unanswered
   #skewed = false; // a pub/sub command got an ordinary reply: reply modes may be off by one
   #attempt = 0;
@@ -317,7 +318,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * order is kept. Rare: it needs per-call returnBuffers next to (P|S)SUBSCRIBE.
    */
   #mustHold(cmd: Command): boolean {
-    if (this.#held.length > 0) return true;
+    return this.#held.length > 0 || this.#wrongMode(cmd);
+  }
+
+  /** Its reply could be read in the other mode now (see #mustHold). */
+  #wrongMode(cmd: Command): boolean {
     return (
       cmd.returnBuffers !== this.options.returnBuffers && (this.#pubsubInFlight > 0 || this.#skewed)
     );
@@ -330,11 +335,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #releaseHeld(): void {
     for (let cmd = this.#held.peek(); cmd !== undefined; cmd = this.#held.peek()) {
-      if (
-        cmd.returnBuffers !== this.options.returnBuffers &&
-        (this.#pubsubInFlight > 0 || this.#skewed)
-      )
-        return;
+      if (this.#wrongMode(cmd)) return;
       this.#held.shift();
       if (!cmd.settled || cmd.flags & CommandFlags.Batch) this.#write(cmd);
     }
@@ -358,7 +359,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // Not written (the socket is closing): those commands count as unsent, for #onClose.
     if (!this.#transport?.write(batch.data, batch.count, batch.buffers)) this.#unsent += size;
   };
-  #unsent = 0; // commands at the FIFO tail a failed write did not send
 
   readonly #onReplies = (replies: RespValue[]): void => {
     for (let i = 0; i < replies.length; i++) {
